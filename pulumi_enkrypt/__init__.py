@@ -1,0 +1,1 @@
+"""Manage Enkrypt AI model endpoints as code with Pulumi."""

@@ -1,0 +1,314 @@
+"""The wire schema of a model: generated pydantic models plus the rules and key-path helpers around them.
+
+Everything that knows the shape of a model body goes through here, so the provider's check and the local
+server judge a body the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, get_args, get_origin
+
+import pydantic
+
+from ._wire_gen import (
+    KNOWN_VALUES,
+    REPLACE_ON_CHANGE,
+    SECRET_PATHS,
+    AuthData,
+    BedrockMetadata,
+    Context,
+    CustomHeader,
+    DefaultRequestOptions,
+    EnkryptaiMetadata,
+    Endpoint,
+    GeminiMetadata,
+    JwtConfig,
+    JwtHeader,
+    Metadata,
+    ModelConfig,
+    ModelRequest,
+    Paths,
+    Tool,
+    WireModel,
+    XactlyMetadata,
+)
+
+__all__ = [
+    "KNOWN_VALUES",
+    "REPLACE_ON_CHANGE",
+    "SCHEMA_FIELDS",
+    "SECRET_PATHS",
+    "SERVER_FIELDS",
+    "AuthData",
+    "BedrockMetadata",
+    "Context",
+    "CustomHeader",
+    "DefaultRequestOptions",
+    "EnkryptaiMetadata",
+    "Endpoint",
+    "FieldError",
+    "GeminiMetadata",
+    "JwtConfig",
+    "JwtHeader",
+    "Metadata",
+    "ModelConfig",
+    "ModelRequest",
+    "Paths",
+    "Tool",
+    "WireModel",
+    "XactlyMetadata",
+    "canonical",
+    "map_secrets",
+    "normalize_request",
+    "secret_strings",
+    "strip_unknown",
+    "validate_request",
+]
+
+SCHEMA_FIELDS: tuple[str, ...] = tuple(f.alias or name for name, f in ModelRequest.model_fields.items())
+"""Top-level keys of a model body, in schema order."""
+
+SERVER_FIELDS: tuple[str, ...] = (
+    "model_id",
+    "created_at",
+    "updated_at",
+    "project_name",
+    "created_by",
+    "updated_by",
+    "is_sample",
+)
+"""Keys the server computes; never inputs, never drift."""
+
+PROMPT_PLACEHOLDER = "{prompt}"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One reason a body is invalid, at a key path such as ``model_config.endpoint.port``."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+# --------------------------------------------------------------------------------------------- structure
+
+
+def _nested_model(annotation: Any) -> tuple[type[WireModel] | None, bool]:
+    """The wire model a field holds (directly or as list items), and whether it is a list."""
+    origin = get_origin(annotation)
+    if origin is list:
+        inner, _ = _nested_model(get_args(annotation)[0])
+        return inner, True
+    if origin is not None:  # Optional[...] / X | None
+        for arg in get_args(annotation):
+            inner, is_list = _nested_model(arg)
+            if inner is not None or is_list:
+                return inner, is_list
+        return None, False
+    if isinstance(annotation, type) and issubclass(annotation, WireModel):
+        return annotation, False
+    return None, False
+
+
+def _fields(model: type[WireModel]) -> dict[str, tuple[type[WireModel] | None, bool]]:
+    """Wire key -> (nested model, is list) for a model's declared fields."""
+    return {(f.alias or name): _nested_model(f.annotation) for name, f in model.model_fields.items()}
+
+
+_FIELDS: dict[type[WireModel], dict[str, tuple[type[WireModel] | None, bool]]] = {}
+
+
+def _declared(model: type[WireModel]) -> dict[str, tuple[type[WireModel] | None, bool]]:
+    if model not in _FIELDS:
+        _FIELDS[model] = _fields(model)
+    return _FIELDS[model]
+
+
+def _walk_declared(
+    obj: Mapping[str, Any], model: type[WireModel], path: str, visit: Callable[[str, str, Any], bool]
+) -> dict[str, Any]:
+    """Rebuild ``obj`` keeping declared keys for which ``visit(path, key, value)`` is true, recursing."""
+    out: dict[str, Any] = {}
+    declared = _declared(model)
+    for key, value in obj.items():
+        if key not in declared:
+            if visit(path, key, value):
+                out[key] = value
+            continue
+        child_path = f"{path}.{key}" if path else key
+        if not visit(path, key, value):
+            continue
+        nested, is_list = declared[key]
+        if nested is not None and is_list and isinstance(value, list):
+            value = [
+                _walk_declared(v, nested, child_path + "[*]", visit) if isinstance(v, Mapping) else v for v in value
+            ]
+        elif nested is not None and isinstance(value, Mapping):
+            value = _walk_declared(value, nested, child_path, visit)
+        out[key] = value
+    return out
+
+
+def normalize_request(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Treat null declared fields and empty enum strings as absent, as Enkrypt does (the official SDK sends
+    them). Free-form objects (``custom_payload``, ...) keep their nulls."""
+
+    def keep(path: str, key: str, value: Any) -> bool:
+        child = f"{path}.{key}" if path else key
+        if value is None:
+            return False
+        return not (value == "" and child in KNOWN_VALUES)
+
+    return _walk_declared(obj, ModelRequest, "", keep)
+
+
+def strip_unknown(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop keys the schema does not declare (the server ignores them rather than failing)."""
+    return _walk_declared(obj, ModelRequest, "", lambda path, key, value: key in _declared_at(path))
+
+
+def _declared_at(path: str) -> dict[str, tuple[type[WireModel] | None, bool]]:
+    model: type[WireModel] = ModelRequest
+    for part in filter(None, path.replace("[*]", "").split(".")):
+        nested = _declared(model)[part][0]
+        assert nested is not None
+        model = nested
+    return _declared(model)
+
+
+# --------------------------------------------------------------------------------------------- validation
+
+
+def _format_loc(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(body)"
+
+
+_REASONS = {
+    "missing": "is required",
+    "extra_forbidden": "is not a field of the Enkrypt model schema",
+}
+
+
+def _contains(value: Any, needle: str) -> bool:
+    if isinstance(value, str):
+        return needle in value
+    if isinstance(value, Mapping):
+        return any(_contains(v, needle) or _contains(k, needle) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains(v, needle) for v in value)
+    return False
+
+
+def _rule_errors(body: Mapping[str, Any], strict_providers: bool) -> list[FieldError]:
+    """Rules across fields that the OpenAPI states in prose, not in its types."""
+    errors: list[FieldError] = []
+    config = body.get("model_config")
+    config = config if isinstance(config, Mapping) else {}
+    if body.get("testing_for") == "foundationModels" and not body.get("model_name"):
+        errors.append(FieldError("model_name", "is required when testing_for is foundationModels"))
+    if config.get("model_auth_type") == "jwt":
+        jwt = config.get("model_jwt_config")
+        if not isinstance(jwt, Mapping) or not jwt.get("jwt_url"):
+            errors.append(
+                FieldError("model_config.model_jwt_config", "needs at least jwt_url when model_auth_type is jwt")
+            )
+    payload = config.get("custom_payload")
+    if isinstance(payload, Mapping) and payload and not _contains(payload, PROMPT_PLACEHOLDER):
+        errors.append(FieldError("model_config.custom_payload", "must contain the placeholder {prompt}"))
+    provider = config.get("model_provider")
+    known = KNOWN_VALUES["model_config.model_provider"]
+    if strict_providers and isinstance(provider, str) and provider not in known:
+        errors.append(FieldError("model_config.model_provider", f"unknown provider {provider!r} (strict checking)"))
+    return errors
+
+
+def validate_request(
+    obj: Mapping[str, Any], *, strict_providers: bool = False
+) -> tuple[ModelRequest | None, list[FieldError]]:
+    """Validate a (normalized) model body; every failure names its key path and never echoes a value."""
+    errors: list[FieldError] = []
+    model: ModelRequest | None = None
+    try:
+        model = ModelRequest.model_validate(obj)
+    except pydantic.ValidationError as exc:
+        for err in exc.errors(include_input=False, include_url=False):
+            reason = _REASONS.get(err["type"], err["msg"][:1].lower() + err["msg"][1:])
+            errors.append(FieldError(_format_loc(tuple(err["loc"])), reason))
+    errors += _rule_errors(obj, strict_providers)
+    return (model if not errors else None), errors
+
+
+def canonical(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """A comparable form of a body: normalized, numbers typed by the schema (the engine sends floats)."""
+    normalized = normalize_request({k: v for k, v in obj.items() if k in SCHEMA_FIELDS})
+    try:
+        return ModelRequest.model_validate(normalized).model_dump(by_alias=True, exclude_none=True)
+    except pydantic.ValidationError:
+        return normalized
+
+
+# --------------------------------------------------------------------------------------------- secrets
+
+
+def _split(path: str) -> list[str]:
+    return path.split(".")
+
+
+def _map_path(node: Any, parts: list[str], fn: Callable[[Any], Any]) -> Any:
+    if not parts:
+        return fn(node)
+    head, rest = parts[0], parts[1:]
+    is_list = head.endswith("[*]")
+    key = head.removesuffix("[*]")
+    if not isinstance(node, dict) or key not in node:
+        return node
+    value = node[key]
+    if is_list:
+        if isinstance(value, list):
+            node[key] = [_map_path(v, rest, fn) for v in value]
+    else:
+        node[key] = _map_path(value, rest, fn)
+    return node
+
+
+def map_secrets(obj: Mapping[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
+    """A deep copy of ``obj`` with ``fn`` applied to the value at each secret path that is present."""
+    out: dict[str, Any] = copy.deepcopy(dict(obj))
+    for path in SECRET_PATHS:
+        _map_path(out, _split(path), fn)
+    return out
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def secret_strings(obj: Mapping[str, Any]) -> list[str]:
+    """Every string held under a secret path (to scrub from messages)."""
+    found: list[str] = []
+
+    def collect(value: Any) -> Any:
+        found.extend(_strings(value))
+        return value
+
+    map_secrets(obj, collect)
+    return [s for s in found if s]
