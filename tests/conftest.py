@@ -1,0 +1,24 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # make `pulumi_harness` importable from any test dir
+
+from pulumi_harness import ensure_cli
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """Bin dir of the pinned Pulumi CLI; fails loudly if it cannot be had (PULUMI_ENKRYPT_SKIP_E2E=1 skips)."""
+    if os.environ.get("PULUMI_ENKRYPT_SKIP_E2E") == "1":
+        pytest.skip("PULUMI_ENKRYPT_SKIP_E2E=1")
+    try:
+        return ensure_cli()
+    except RuntimeError as err:
+        pytest.fail(f"the pinned Pulumi CLI is unavailable: {err}", pytrace=False)

@@ -1,0 +1,350 @@
+"""A small Pulumi language host for Python programs (the `pulumi-language-python` plugin).
+
+Why it exists: the Go module proxy this project builds from refuses the real host's module, so we serve the
+same LanguageRuntime gRPC protocol here, with the stubs shipped in the `pulumi` Python SDK. It supports what
+`pulumi up/preview/refresh/destroy` need for a `runtime: python` project that uses an existing interpreter
+(the ambient one, `PULUMI_PYTHON_CMD`, or `runtime.options.virtualenv`). It never installs dependencies.
+
+Launch contract (as with every Pulumi plugin): the engine starts us with its own gRPC address as the last
+positional argument, reads one line from stdout (our port), then talks gRPC. Everything the program prints
+goes to our stdout/stderr, which the engine shows to the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import grpc  # type: ignore[import-untyped, unused-ignore]  # no stubs for grpcio
+from google.protobuf import empty_pb2, json_format  # type: ignore[import-untyped, unused-ignore]
+from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
+
+VERSION = "3.259.0"  # the Pulumi release whose protocol (and exec shim) we speak
+EXECUTOR_NAME = "pulumi-language-python-exec"
+# Exit code by which the exec shim says "I already showed the user a good message": the engine must bail quietly.
+EXIT_USER_ACTIONABLE = 32
+MAX_MESSAGE_BYTES = 400 * 1024 * 1024  # same limit the engine's own gRPC channels use
+HEALTH_INTERVAL_S = 30.0
+KILL_GRACE_S = 5.0
+
+
+@dataclass(frozen=True)
+class Python:
+    """The interpreter a program runs with, and the environment that goes with it."""
+
+    executable: str
+    env: dict[str, str]
+
+
+class HostError(Exception):
+    """A failure to report to the engine as a gRPC error (the engine prints the message)."""
+
+
+def resolve_python(info: language_pb2.ProgramInfo) -> Python:
+    """Pick the interpreter like the real host's pip toolchain, but default to the one running us."""
+    options: dict[str, Any] = json_format.MessageToDict(info.options) if info.HasField("options") else {}
+    virtualenv = options.get("virtualenv")
+    if virtualenv is not None:
+        if not isinstance(virtualenv, str):
+            raise HostError("virtualenv option must be a string")
+        venv = os.path.join(info.root_directory, virtualenv)  # join keeps an absolute virtualenv as is
+        python = os.path.join(venv, "bin", "python")
+        if not os.path.isfile(python):
+            state = "doesn't exist" if not os.path.exists(venv) else "doesn't appear to be a virtual environment"
+            raise HostError(
+                f"The 'virtualenv' option in Pulumi.yaml is set to {virtualenv!r}, but {venv!r} {state}; "
+                f"create it with: python3 -m venv {venv} && {python} -m pip install -r requirements.txt"
+            )
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "VIRTUAL_ENV")}
+        env["PATH"] = os.path.join(venv, "bin") + os.pathsep + env.get("PATH", "")
+        env["VIRTUAL_ENV"] = venv
+        return Python(python, env)
+    command = os.environ.get("PULUMI_PYTHON_CMD")
+    if command:
+        found = shutil.which(command)
+        if found is None:
+            raise HostError(f"PULUMI_PYTHON_CMD is {command!r}, which is not on PATH")
+        return Python(found, dict(os.environ))
+    return Python(sys.executable, dict(os.environ))
+
+
+def run_args(req: language_pb2.RunRequest, executor: str, engine: str, tracing: str) -> list[str]:
+    """The exec shim's command line, flag for flag what the real host passes (empty values are left out)."""
+    flags = {
+        "monitor": req.monitor_address,
+        "engine": engine,
+        "project": req.project,
+        "root_directory": req.info.root_directory,
+        "stack": req.stack,
+        "pwd": req.pwd,
+        "dry_run": "true" if req.dryRun else "false",
+        "parallel": str(req.parallel),
+        "tracing": tracing,
+        "organization": req.organization,
+    }
+    args = [executor]
+    for name, value in flags.items():
+        if value:
+            args += [f"--{name}", value]
+    # Older engines only fill the deprecated `program` field.
+    args.append(req.info.entry_point or req.program or ".")
+    args += list(req.args)
+    return args
+
+
+def exit_message(code: int) -> str:
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        return f"program exited unexpectedly: signal: {name}"
+    return f"program exited with non-zero exit code: {code}"
+
+
+def abort(context: Any, code: Any, message: str) -> NoReturn:
+    context.abort(code, message)  # raises; grpc turns it into a clean status
+    raise AssertionError("unreachable")
+
+
+class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
+    def __init__(self, executor: str, engine_address: str, tracing: str, stop: threading.Event) -> None:
+        self.executor = executor
+        self.engine_address = engine_address
+        self.tracing = tracing
+        self.stop = stop
+        self._lock = threading.Lock()
+        self._children: set[subprocess.Popen[bytes]] = set()
+        if engine_address:
+            start_health_check(engine_address, stop)
+
+    def Handshake(self, request: language_pb2.LanguageHandshakeRequest, context: Any) -> Any:
+        # Used when the engine attaches to a running host instead of launching it with its address.
+        self.engine_address = request.engine_address
+        start_health_check(request.engine_address, self.stop)
+        return language_pb2.LanguageHandshakeResponse()
+
+    def GetPluginInfo(self, request: empty_pb2.Empty, context: Any) -> plugin_pb2.PluginInfo:
+        return plugin_pb2.PluginInfo(version=VERSION)
+
+    def GetRequiredPlugins(self, request: Any, context: Any) -> Any:
+        # The only plugin our programs use is the dynamic-provider host, which the engine finds on PATH.
+        return language_pb2.GetRequiredPluginsResponse()
+
+    def GetRequiredPackages(self, request: Any, context: Any) -> Any:
+        return language_pb2.GetRequiredPackagesResponse()
+
+    def InstallDependencies(self, request: Any, context: Any) -> Iterator[Any]:
+        # Dependencies live in the project's venv, managed outside Pulumi: nothing to install, nothing to say.
+        return iter(())
+
+    def RuntimeOptionsPrompts(self, request: Any, context: Any) -> Any:
+        return language_pb2.RuntimeOptionsResponse()
+
+    def Template(self, request: Any, context: Any) -> Any:
+        return language_pb2.TemplateResponse()
+
+    def About(self, request: language_pb2.AboutRequest, context: Any) -> Any:
+        python = self._python_or_abort(request.info, context)
+        probe = "import sys, platform; print(sys.executable); print(platform.python_version())"
+        out = self._capture(python, ["-c", probe])
+        executable, version = [*out.splitlines(), "", ""][:2] if out else (python.executable, "")
+        pip_version = self._capture(python, ["-m", "pip", "--version"]).split(" ")[1:2]
+        return language_pb2.AboutResponse(
+            executable=executable,
+            version=version,
+            metadata={"toolchain": "pip", "toolchainVersion": "".join(pip_version), "typechecker": "none"},
+        )
+
+    def GetProgramDependencies(self, request: language_pb2.GetProgramDependenciesRequest, context: Any) -> Any:
+        python = self._python_or_abort(request.info, context)
+        args = ["-m", "pip", "list", "--format", "json"]
+        if not request.transitiveDependencies:
+            args.append("--not-required")
+        try:
+            packages = json.loads(self._capture(python, args) or "[]")
+        except json.JSONDecodeError:
+            packages = []  # no pip in this interpreter: report nothing rather than fail `pulumi about`
+        deps = [language_pb2.DependencyInfo(name=p["name"], version=p["version"]) for p in packages]
+        return language_pb2.GetProgramDependenciesResponse(dependencies=deps)
+
+    def Run(self, request: language_pb2.RunRequest, context: Any) -> language_pb2.RunResponse:
+        if request.attach_debugger:
+            return language_pb2.RunResponse(error="the bundled Python language host cannot attach a debugger")
+        if not self.engine_address:
+            abort(context, grpc.StatusCode.FAILED_PRECONDITION, "Handshake must be called before Run")
+        python = self._python_or_abort(request.info, context)
+        env = dict(python.env)
+        if request.config:
+            env["PULUMI_CONFIG"] = json.dumps(dict(request.config))
+        env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(list(request.configSecretKeys))
+        args = run_args(request, self.executor, self.engine_address, self.tracing)
+        try:
+            # stdout/stderr are inherited: the engine reads ours and shows them as the program's output.
+            child = subprocess.Popen([python.executable, *args], env=env, stdin=subprocess.DEVNULL)
+        except OSError as err:
+            return language_pb2.RunResponse(error=f"problem executing program (could not run language executor): {err}")
+        with self._lock:
+            self._children.add(child)
+        # If the engine goes away mid-run (request cancelled), stop the program too.
+        context.add_callback(lambda: interrupt(child))
+        try:
+            code = child.wait()
+        finally:
+            with self._lock:
+                self._children.discard(child)
+        if code == 0:
+            return language_pb2.RunResponse()
+        if code == EXIT_USER_ACTIONABLE:
+            return language_pb2.RunResponse(bail=True)
+        return language_pb2.RunResponse(error=exit_message(code))
+
+    def Cancel(self, request: empty_pb2.Empty, context: Any) -> empty_pb2.Empty:
+        # The engine calls this on Ctrl-C and again when it is done with us: interrupt any running program.
+        with self._lock:
+            children = list(self._children)
+        for child in children:
+            interrupt(child)
+        return empty_pb2.Empty()
+
+    # Code generation, packing, linking and plugin hosting are not needed to deploy; say so cleanly instead
+    # of letting the generated base class log a traceback for each call.
+    def _unimplemented(self, name: str, context: Any) -> NoReturn:
+        abort(context, grpc.StatusCode.UNIMPLEMENTED, f"{name} is not supported by the bundled Python language host")
+
+    def RunPlugin(self, request: Any, context: Any) -> Any:
+        self._unimplemented("RunPlugin", context)
+
+    def GenerateProgram(self, request: Any, context: Any) -> Any:
+        self._unimplemented("GenerateProgram", context)
+
+    def GenerateProject(self, request: Any, context: Any) -> Any:
+        self._unimplemented("GenerateProject", context)
+
+    def GeneratePackage(self, request: Any, context: Any) -> Any:
+        self._unimplemented("GeneratePackage", context)
+
+    def Pack(self, request: Any, context: Any) -> Any:
+        self._unimplemented("Pack", context)
+
+    def Link(self, request: Any, context: Any) -> Any:
+        self._unimplemented("Link", context)
+
+    def _python_or_abort(self, info: language_pb2.ProgramInfo, context: Any) -> Python:
+        try:
+            return resolve_python(info)
+        except HostError as err:
+            abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(err))
+
+    @staticmethod
+    def _capture(python: Python, args: list[str]) -> str:
+        """stdout of a short helper command, or "" if it cannot run (only used for informational RPCs)."""
+        try:
+            done = subprocess.run(
+                [python.executable, *args], env=python.env, capture_output=True, text=True, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def interrupt(child: subprocess.Popen[bytes]) -> None:
+    """SIGINT first so the program can finish cleanly; SIGKILL if it is still there after a grace period."""
+    if child.poll() is not None:
+        return
+    child.send_signal(signal.SIGINT)
+
+    def kill_later() -> None:
+        try:
+            child.wait(KILL_GRACE_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+    threading.Thread(target=kill_later, daemon=True).start()
+
+
+_health_started: set[str] = set()
+
+
+def start_health_check(engine_address: str, stop: threading.Event) -> None:
+    """Exit when the engine is gone, so a crashed CLI does not leave us (and a program) running."""
+    if not engine_address or engine_address in _health_started:
+        return
+    _health_started.add(engine_address)
+    channel = grpc.insecure_channel(engine_address)
+    # The engine serves grpc.health.v1; an empty HealthCheckRequest serialises to b"", so no stubs are needed.
+    check = channel.unary_unary("/grpc.health.v1.Health/Check")
+
+    def loop() -> None:
+        while not stop.wait(HEALTH_INTERVAL_S):
+            try:
+                check(b"", timeout=HEALTH_INTERVAL_S)
+            except grpc.RpcError as err:
+                if err.code() != grpc.StatusCode.UNIMPLEMENTED:  # unimplemented still proves it is alive
+                    stop.set()
+
+    threading.Thread(target=loop, name="engine-health", daemon=True).start()
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="pulumi-language-python", description=__doc__)
+    # The engine's Go flag parser accepts one or two dashes; accept both for the flags it may pass.
+    parser.add_argument("-tracing", "--tracing", default="", help="Zipkin-compatible tracing endpoint")
+    parser.add_argument("-use-executor", "--use-executor", default="", help="path of pulumi-language-python-exec")
+    parser.add_argument("-version", "--version", action="store_true", help="print the plugin version and exit")
+    parser.add_argument("engine_address", nargs="?", default="", help="the engine's gRPC address")
+    # Tolerate flags newer engines may add (logging/verbosity flags such as -v=9 or --logtostderr).
+    args, _unknown = parser.parse_known_args(argv)
+    return args
+
+
+def find_executor(given: str) -> str:
+    if given:
+        return given
+    beside = os.path.join(os.path.dirname(os.path.abspath(sys.argv[0])), EXECUTOR_NAME)
+    if os.path.isfile(beside):
+        return beside
+    found = shutil.which(EXECUTOR_NAME)
+    if found is None:
+        sys.exit(f"missing executor {EXECUTOR_NAME}: pass --use-executor or put it on PATH")
+    return found
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    if args.version:
+        print(VERSION)
+        return 0
+    stop = threading.Event()
+    # The engine stops plugins with SIGINT/SIGTERM: shut down the server and let running programs be interrupted.
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    host = LanguageHost(find_executor(args.use_executor), args.engine_address, args.tracing, stop)
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
+    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(host, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    print(port, flush=True)  # the launch handshake: the engine reads exactly this line
+    stop.wait()
+    host.Cancel(empty_pb2.Empty(), None)
+    server.stop(grace=1).wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
