@@ -1,0 +1,92 @@
+"""Lookups of existing models: ``get_model`` and ``get_model_output``, like a generated SDK's ``get_*``.
+
+Dynamic providers cannot serve invokes (``Resource.get`` and ``import`` do not work for them), so a lookup
+is a plain function that calls Enkrypt from the program, with the same credentials as the provider.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+
+from . import wire
+from .settings import CONFIG_KEYS, NAMESPACE, resolve_settings
+
+
+@dataclass(frozen=True)
+class GetModelResult:
+    """A model as Enkrypt holds it."""
+
+    id: str
+    """``"<model_saved_name>:<model_version>"``."""
+    model_saved_name: str
+    model_version: str
+    model_id: int | None
+    testing_for: str | None
+    model_name: str | None
+    certifications: list[str]
+    model_config: Mapping[str, Any] = field(repr=False)
+    """The stored configuration; secrets come as the server sends them (clear or masked)."""
+    project_name: str | None
+    created_at: str | None
+    updated_at: str | None
+    is_sample: bool
+
+
+def _program_config() -> dict[str, str]:
+    """The stack's ``enkrypt:*`` config when running inside a Pulumi program, else nothing."""
+    values: dict[str, str] = {}
+    for key in CONFIG_KEYS:
+        value = pulumi.runtime.get_config(f"{NAMESPACE}:{key}")
+        if value is not None:
+            values[f"{NAMESPACE}:{key}"] = str(value)
+    return values
+
+
+def _result(model: Mapping[str, Any]) -> GetModelResult:
+    config = dict(model.get("model_config") or {})
+    for key in ("model_provider", "hosting_type"):  # the documented shape lifts these to the top level
+        if key not in config and key in model:
+            config[key] = model[key]
+    name, version = str(model["model_saved_name"]), str(model["model_version"])
+    return GetModelResult(
+        id=f"{name}:{version}",
+        model_saved_name=name,
+        model_version=version,
+        model_id=model.get("model_id"),
+        testing_for=model.get("testing_for"),
+        model_name=model.get("model_name"),
+        certifications=list(model.get("certifications") or []),
+        model_config=config,
+        project_name=model.get("project_name"),
+        created_at=model.get("created_at"),
+        updated_at=model.get("updated_at"),
+        is_sample=bool(model.get("is_sample", False)),
+    )
+
+
+def get_model(model_saved_name: str, model_version: str = "v1") -> GetModelResult:
+    """Look up an existing model by name and version. Raises ``EnkryptNotFoundError`` if there is none."""
+    settings = resolve_settings(_program_config(), os.environ)
+    with settings.create_client() as api:
+        return _result(api.get_model(model_saved_name, model_version))
+
+
+def get_model_output(
+    model_saved_name: pulumi.Input[str], model_version: pulumi.Input[str] = "v1"
+) -> pulumi.Output[GetModelResult]:
+    """``get_model`` for Output arguments. The result is marked secret when the model holds secrets."""
+
+    def lookup(args: list[Any]) -> pulumi.Output[GetModelResult]:
+        result = get_model(str(args[0]), str(args[1]))
+        out = pulumi.Output.from_input(result)
+        if wire.secret_strings({"model_config": dict(result.model_config)}):
+            return pulumi.Output.secret(result)
+        return out
+
+    return pulumi.Output.all(model_saved_name, model_version).apply(lookup)

@@ -1,0 +1,126 @@
+"""The ``Model`` resource: typed inputs in, secrets wrapped, handed to the dynamic provider."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi.dynamic as dyn
+
+from . import wire
+from .enums import TestingFor
+from .inputs import ModelArgs, ModelArgsDict, ModelConfigArgs, ModelConfigArgsDict
+from .provider import ModelProvider
+from .spec import ADOPT_EXISTING, COMPUTED_OUTPUTS
+
+_INPUT_MODULE = "pulumi_enkrypt.inputs"
+
+
+def _plain(value: Any) -> Any:
+    """Typed ``...Args`` objects to plain dicts (recursively), leaving Outputs and values as they are."""
+    if type(value).__module__ == _INPUT_MODULE:
+        return {k: _plain(v) for k, v in vars(value).items() if v is not None}
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _wrap_secret(node: Any, parts: list[str]) -> Any:
+    """Mark the value at a secret key path as secret. Where the path runs into an Output whose structure is
+    not known yet, the whole Output is marked: more secret, never less."""
+    if isinstance(node, pulumi.Output):
+        return pulumi.Output.secret(node)
+    if not parts:
+        return pulumi.Output.secret(node)
+    head, rest = parts[0], parts[1:]
+    key = head.removesuffix("[*]")
+    if not isinstance(node, dict) or node.get(key) is None:
+        return node
+    if head.endswith("[*]"):
+        items = node[key]
+        if isinstance(items, pulumi.Output):
+            node[key] = pulumi.Output.secret(items)
+        elif isinstance(items, list):
+            node[key] = [_wrap_secret(item, rest) for item in items]
+    else:
+        node[key] = _wrap_secret(node[key], rest)
+    return node
+
+
+def secret_wrapped(props: dict[str, Any]) -> dict[str, Any]:
+    """The properties with every secret field of the contract wrapped in ``Output.secret``."""
+    for path in wire.SECRET_PATHS:
+        props = _wrap_secret(props, path.split("."))
+    return props
+
+
+class Model(dyn.Resource, module="enkrypt", name="Model"):
+    """An Enkrypt AI model endpoint (``/models/add-model``), identified by name and version.
+
+    The resource id is ``"<model_saved_name>:<model_version>"``. A change of ``model_saved_name`` or
+    ``model_version`` replaces the model; any other change is one ``modify-model`` call.
+    """
+
+    model_saved_name: pulumi.Output[str]
+    model_version: pulumi.Output[str]
+    testing_for: pulumi.Output[str | None]
+    model_name: pulumi.Output[str | None]
+    certifications: pulumi.Output[list[str] | None]
+    model_config: pulumi.Output[dict[str, Any]]
+    adopt_existing: pulumi.Output[bool | None]
+    model_id: pulumi.Output[int]
+    """Numeric id Enkrypt assigned."""
+    created_at: pulumi.Output[str]
+    updated_at: pulumi.Output[str]
+    project_name: pulumi.Output[str]
+    """The Enkrypt project (one per API key)."""
+
+    def __init__(
+        self,
+        resource_name: str,
+        args: ModelArgs | ModelArgsDict | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        model_saved_name: pulumi.Input[str] | None = None,
+        model_version: pulumi.Input[str] | None = None,
+        model_config: pulumi.Input[ModelConfigArgs | ModelConfigArgsDict] | None = None,
+        testing_for: pulumi.Input[str | TestingFor] | None = None,
+        model_name: pulumi.Input[str] | None = None,
+        certifications: pulumi.Input[list[pulumi.Input[str]]] | None = None,
+        adopt_existing: pulumi.Input[bool] | None = None,
+    ) -> None:
+        """
+        :param resource_name: The Pulumi name of the resource.
+        :param args: All inputs at once, as ``ModelArgs`` or a plain dict; keyword arguments override them.
+        :param opts: Options for the resource.
+        :param model_saved_name: Name of the saved model. Changing it replaces the model.
+        :param model_version: Version of the saved model (Enkrypt's convention: ``v1``). Changing it replaces
+            the model.
+        :param model_config: How Enkrypt reaches the endpoint: provider, endpoint, paths, auth, keys, ...
+        :param testing_for: What is tested: foundationModels, chatbotsAndCopilots, agents or URL.
+        :param model_name: The provider's model name; required for foundationModels.
+        :param certifications: Certifications the endpoint holds.
+        :param adopt_existing: Take over a model that already exists with this name and version instead of
+            failing (it is modified to match). Default false.
+        """
+        props: dict[str, Any] = _plain(args) if args is not None else {}
+        given = {
+            "model_saved_name": model_saved_name,
+            "model_version": model_version,
+            "model_config": model_config,
+            "testing_for": testing_for,
+            "model_name": model_name,
+            "certifications": certifications,
+            ADOPT_EXISTING: adopt_existing,
+        }
+        props.update({k: _plain(v) for k, v in given.items() if v is not None})
+        for key in ("model_saved_name", "model_version", "model_config"):
+            if props.get(key) is None and not (opts and opts.urn):
+                raise TypeError(f"Missing required property '{key}'")
+        props = secret_wrapped(props)
+        for key in COMPUTED_OUTPUTS:  # declared so the engine fills them in as outputs
+            props[key] = None
+        super().__init__(ModelProvider(), resource_name, props, opts)

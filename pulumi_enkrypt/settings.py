@@ -1,0 +1,236 @@
+"""Where the provider's credentials and HTTP knobs come from.
+
+Precedence, for each value: the stack configuration (namespace ``enkrypt``), then the environment, then the
+default.
+
+============================  =============================================  ===========================
+stack config                  environment                                    default
+============================  =============================================  ===========================
+``enkrypt:apiKey`` (secret)   ``ENKRYPTAI_API_KEY``, then ``ENKRYPT_API_KEY``  none: MissingCredentialsError
+``enkrypt:baseUrl``           ``ENKRYPTAI_BASE_URL``                         ``https://api.enkryptai.com``
+``enkrypt:maxAttempts``       ``ENKRYPTAI_MAX_ATTEMPTS``                     6
+``enkrypt:timeoutSeconds``    ``ENKRYPTAI_TIMEOUT_SECONDS``                  30 (read/write; connect <= 5)
+============================  =============================================  ===========================
+
+The environment names are those of Enkrypt's own SDK and CLI, so one environment serves both.
+Resolve settings in the provider's ``configure(req)``, never before pickling: a pickled provider lands in
+Pulumi state (and a ``Settings`` refuses to be pickled for that reason).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pulumi_enkrypt.client import EnkryptClient
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ConfigLike",
+    "MissingCredentialsError",
+    "Settings",
+    "SettingsError",
+    "resolve_settings",
+    "settings_from_pulumi_config",
+]
+
+NAMESPACE: Final = "enkrypt"
+DEFAULT_BASE_URL: Final = "https://api.enkryptai.com"
+DEFAULT_TIMEOUT_SECONDS: Final = 30.0
+DEFAULT_MAX_ATTEMPTS: Final = 6
+MAX_MAX_ATTEMPTS: Final = 20
+
+KEY_API_KEY: Final = "apiKey"
+KEY_BASE_URL: Final = "baseUrl"
+KEY_MAX_ATTEMPTS: Final = "maxAttempts"
+KEY_TIMEOUT: Final = "timeoutSeconds"
+CONFIG_KEYS: Final = (KEY_API_KEY, KEY_BASE_URL, KEY_MAX_ATTEMPTS, KEY_TIMEOUT)
+
+ENV_API_KEYS: Final = ("ENKRYPTAI_API_KEY", "ENKRYPT_API_KEY")
+ENV_BASE_URL: Final = "ENKRYPTAI_BASE_URL"
+ENV_MAX_ATTEMPTS: Final = "ENKRYPTAI_MAX_ATTEMPTS"
+ENV_TIMEOUT: Final = "ENKRYPTAI_TIMEOUT_SECONDS"
+
+
+class SettingsError(ValueError):
+    """A configuration value is invalid; the message names the config key or environment variable."""
+
+
+class MissingCredentialsError(SettingsError):
+    """No Enkrypt API key in the stack configuration nor in the environment."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "No Enkrypt API key found. Set it in the stack configuration with "
+            "`pulumi config set --secret enkrypt:apiKey <key>`, or in the environment with "
+            "`export ENKRYPTAI_API_KEY=...` (ENKRYPT_API_KEY is also read)."
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved connection settings. ``repr`` hides the key; pickling is refused (it would land in state)."""
+
+    base_url: str
+    api_key: str
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+
+    def __repr__(self) -> str:
+        return (
+            f"Settings(base_url={self.base_url!r}, api_key=***, timeout={self.timeout!r}, "
+            f"max_attempts={self.max_attempts!r})"
+        )
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("Settings holds the Enkrypt API key and cannot be pickled; resolve it in configure()")
+
+    def __copy__(self) -> Settings:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Settings:
+        return self
+
+    def create_client(self, *, transport: httpx.BaseTransport | None = None) -> EnkryptClient:
+        """An :class:`EnkryptClient` with these settings (connect timeout 5 s or less)."""
+        import httpx
+
+        from pulumi_enkrypt.client import EnkryptClient
+
+        return EnkryptClient(
+            self.base_url,
+            self.api_key,
+            timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
+            max_attempts=self.max_attempts,
+            transport=transport,
+        )
+
+
+class ConfigLike(Protocol):
+    """Anything with ``get(key)``: ``pulumi.dynamic.Config`` (req.config) or ``pulumi.Config``."""
+
+    def get(self, key: str) -> Any: ...
+
+
+def _lookup(config: Mapping[str, Any] | None, key: str) -> str | None:
+    """``enkrypt:<key>`` or bare ``<key>``; empty values count as unset."""
+    if not config:
+        return None
+    for candidate in (f"{NAMESPACE}:{key}", key):
+        value = config.get(candidate)
+        if value is None:
+            continue
+        text = str(value).strip()
+        if text:
+            return text
+    return None
+
+
+def _env(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _pick(
+    config: Mapping[str, Any] | None, env: Mapping[str, str], key: str, env_names: tuple[str, ...]
+) -> tuple[str | None, str]:
+    """The value and where it came from (for error messages)."""
+    value = _lookup(config, key)
+    if value is not None:
+        return value, f"{NAMESPACE}:{key}"
+    for name in env_names:
+        value = _env(env, name)
+        if value is not None:
+            return value, name
+    return None, f"{NAMESPACE}:{key}"
+
+
+def _normalise_base_url(value: str, source: str) -> str:
+    import httpx
+
+    url = value.strip().rstrip("/")
+    config_key = f"{NAMESPACE}:{KEY_BASE_URL}"
+    where = config_key if source == config_key else f"{source} (read because {config_key} is not set)"
+    try:
+        parsed = httpx.URL(url)
+    except Exception as exc:  # httpx.InvalidURL and friends
+        raise SettingsError(f"{where} is not a valid URL: {value!r} ({exc})") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise SettingsError(
+            f"{where} must be an http:// or https:// URL such as {DEFAULT_BASE_URL}, got {value!r}"
+        )
+    if parsed.userinfo:
+        raise SettingsError(f"{where} must not contain credentials (user:password@); use enkrypt:apiKey")
+    if parsed.query or parsed.fragment:
+        raise SettingsError(f"{where} must not contain a query string or fragment, got {value!r}")
+    return url
+
+
+def resolve_settings(
+    config: Mapping[str, str | None] | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> Settings:
+    """Resolve settings from stack config (``enkrypt:apiKey`` or ``apiKey`` forms), then the environment.
+
+    Raises :class:`MissingCredentialsError` when no key is found, :class:`SettingsError` for a bad value.
+    """
+    api_key, _ = _pick(config, env, KEY_API_KEY, ENV_API_KEYS)
+    if api_key is None:
+        raise MissingCredentialsError()
+
+    raw_url, url_source = _pick(config, env, KEY_BASE_URL, (ENV_BASE_URL,))
+    base_url = _normalise_base_url(raw_url, url_source) if raw_url is not None else DEFAULT_BASE_URL
+
+    raw_attempts, attempts_source = _pick(config, env, KEY_MAX_ATTEMPTS, (ENV_MAX_ATTEMPTS,))
+    max_attempts = DEFAULT_MAX_ATTEMPTS
+    if raw_attempts is not None:
+        try:
+            max_attempts = int(raw_attempts)
+        except ValueError:
+            max_attempts = 0
+        if not 1 <= max_attempts <= MAX_MAX_ATTEMPTS:
+            raise SettingsError(
+                f"{attempts_source} must be a whole number from 1 to {MAX_MAX_ATTEMPTS}, got {raw_attempts!r}"
+            )
+
+    raw_timeout, timeout_source = _pick(config, env, KEY_TIMEOUT, (ENV_TIMEOUT,))
+    timeout = DEFAULT_TIMEOUT_SECONDS
+    if raw_timeout is not None:
+        try:
+            timeout = float(raw_timeout)
+        except ValueError:
+            timeout = math.nan
+        if not (math.isfinite(timeout) and 0 < timeout <= 3600):
+            raise SettingsError(
+                f"{timeout_source} must be a number of seconds above 0 and at most 3600, got {raw_timeout!r}"
+            )
+
+    return Settings(base_url=base_url, api_key=api_key, timeout=timeout, max_attempts=max_attempts)
+
+
+def settings_from_pulumi_config(config: ConfigLike, env: Mapping[str, str] = os.environ) -> Settings:
+    """Settings for a dynamic provider's ``configure(req)``: ``settings_from_pulumi_config(req.config)``.
+
+    ``req.config`` is a ``pulumi.dynamic.Config``, whose ``get`` puts a key without a namespace in the
+    *project's* namespace, so the keys are asked for in full (``enkrypt:apiKey``).  A ``pulumi.Config``
+    (which prefixes its own name) is accepted too, if it was made for the ``enkrypt`` namespace.
+    """
+    name = getattr(config, "name", None)
+    if callable(getattr(config, "full_key", None)):  # pulumi.Config: get() prefixes its own namespace
+        if name != NAMESPACE:
+            raise SettingsError(f"expected pulumi.Config({NAMESPACE!r}), got pulumi.Config({name!r})")
+        values = {key: config.get(key) for key in CONFIG_KEYS}
+    else:
+        values = {f"{NAMESPACE}:{key}": config.get(f"{NAMESPACE}:{key}") for key in CONFIG_KEYS}
+    return resolve_settings({k: None if v is None else str(v) for k, v in values.items()}, env)

@@ -1,0 +1,190 @@
+"""The validated model spec: from resource properties to a request body, and from a server answer back.
+
+Data flows one way: properties (inputs or state) -> ``request_body`` -> request; response -> ``server_view``
+(the server's answer projected onto the inputs) -> outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
+
+from . import wire
+
+ADOPT_EXISTING = "adopt_existing"
+COMPUTED_OUTPUTS = ("model_id", "created_at", "updated_at", "project_name")
+"""Server fields kept in the outputs (the rest of wire.SERVER_FIELDS is bookkeeping)."""
+
+MASK_CHARS = frozenset("*•x")
+
+
+def resource_id(name: str, version: str) -> str:
+    return f"{name}:{version}"
+
+
+def parse_id(id_: str) -> tuple[str, str]:
+    """Invert ``resource_id``: the version is after the LAST colon (names may hold colons)."""
+    name, sep, version = id_.rpartition(":")
+    if not sep:
+        return id_, "v1"
+    return name, version
+
+
+def is_unknown(value: Any) -> bool:
+    """True if the value, or anything inside it, is unknown (preview before a dependency exists)."""
+    if _is_unknown_leaf(value):
+        return True
+    if isinstance(value, Mapping):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def _is_unknown_leaf(value: Any) -> bool:
+    # The provider host hands unknowns over as Unknown objects; the wire form is a sentinel string.
+    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
+
+
+def _unknown_paths(value: Any, path: str = "") -> list[str]:
+    if _is_unknown_leaf(value):
+        return [path]
+    found: list[str] = []
+    if isinstance(value, Mapping):
+        for k, v in value.items():
+            found += _unknown_paths(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _unknown_paths(v, f"{path}[{i}]")
+    return found
+
+
+def schema_part(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Only the fields Enkrypt's schema has (no ``__provider``, ``adopt_existing`` or server fields)."""
+    return {k: v for k, v in props.items() if k in wire.SCHEMA_FIELDS}
+
+
+def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) -> list[wire.FieldError]:
+    """Every reason the properties are not a valid model, skipping what is still unknown."""
+    body = wire.normalize_request(schema_part(props))
+    _, errors = wire.validate_request(body, strict_providers=strict_providers)
+    unknown = _unknown_paths(body)
+    if not unknown:
+        return errors
+
+    def related(error_path: str, unknown_path: str) -> bool:
+        return error_path.startswith(unknown_path) or unknown_path.startswith(error_path)
+
+    return [e for e in errors if not any(related(e.path, u) for u in unknown)]
+
+
+def request_body(props: Mapping[str, Any]) -> dict[str, Any]:
+    """The add-model / modify-model body for resource properties: schema fields only, typed by the schema
+    (the engine hands numbers over as floats). Raises ValueError naming each bad field."""
+    body = wire.normalize_request(schema_part(props))
+    model, errors = wire.validate_request(body)
+    if model is None:
+        raise ValueError("invalid model: " + "; ".join(map(str, errors)))
+    return model.model_dump(by_alias=True, exclude_none=True)
+
+
+def identity(props: Mapping[str, Any]) -> tuple[str, str]:
+    return str(props["model_saved_name"]), str(props["model_version"])
+
+
+def _is_masked(value: Any) -> bool:
+    if isinstance(value, str):
+        return value == "" or (len(value) >= 3 and set(value) <= MASK_CHARS) or "****" in value
+    if isinstance(value, list):
+        return all(_is_masked(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(_is_masked(v) for v in value.values())
+    return False
+
+
+def _get_path(node: Any, parts: list[str]) -> tuple[bool, Any]:
+    for part in parts:
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _set_path(node: dict[str, Any], parts: list[str], value: Any) -> None:
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs as the server now holds them, tolerating both response shapes of the contract.
+
+    What the server does not echo (``rate_per_min``) or echoes masked (secrets) keeps its value from
+    ``state``, so neither shows up as drift; a secret the server returns in clear and different is drift.
+    """
+    view = {k: v for k, v in model.items() if k in wire.SCHEMA_FIELDS}
+    config = dict(view.get("model_config") or {})
+    # The documented shape moves these two to the top level.
+    for key in ("model_provider", "hosting_type"):
+        if key not in config and key in model:
+            config[key] = model[key]
+    state_config = state.get("model_config") if isinstance(state.get("model_config"), Mapping) else {}
+    assert isinstance(state_config, Mapping)
+    if "rate_per_min" not in config and state_config.get("rate_per_min") is not None:
+        config["rate_per_min"] = state_config["rate_per_min"]
+    view["model_config"] = config
+
+    for path in wire.SECRET_PATHS:
+        head, _, tail = path.partition("[*]")
+        parts = head.split(".")
+        has_state, state_value = _get_path(state, parts)
+        if not has_state:
+            continue
+        has_server, server_value = _get_path(view, parts)
+        if tail:  # a field of each list element, e.g. custom_headers[*].value: match elements by index
+            if not has_server or not isinstance(server_value, list) or not isinstance(state_value, list):
+                continue
+            key = tail.lstrip(".")
+            for element, state_element in zip(server_value, state_value, strict=False):
+                if not (isinstance(element, dict) and isinstance(state_element, Mapping)) or key not in state_element:
+                    continue
+                if key not in element or _is_masked(element[key]):
+                    element[key] = state_element[key]
+            continue
+        if not has_server or _is_masked(server_value):
+            _set_path(view, parts, state_value)
+    return view
+
+
+def same_model(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two bodies describe the same model, as Enkrypt would store it."""
+    return wire.canonical(a) == wire.canonical(b)
+
+
+def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+    """Top-level schema fields that differ; an unknown new value counts as a change."""
+    old = wire.canonical(schema_part(olds))
+    new_props = schema_part(news)
+    new = wire.canonical({k: v for k, v in new_props.items() if not is_unknown(v)})
+    changed = []
+    for key in wire.SCHEMA_FIELDS:
+        if (key in new_props and is_unknown(new_props[key])) or old.get(key) != new.get(key):
+            changed.append(key)
+    return changed
+
+
+def outputs(inputs: Mapping[str, Any], model: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs are the inputs (secrets at the same key paths, so the engine keeps them secret) plus what
+    the server computed."""
+    outs = {k: v for k, v in inputs.items() if k != "__provider"}
+    for key in COMPUTED_OUTPUTS:
+        if key in model:
+            outs[key] = model[key]
+    return outs
