@@ -211,11 +211,7 @@ def render_wire(schema: Schema) -> str:
         "from pydantic import BaseModel, ConfigDict, Field\n",
     ]
     names = [o.name for o in schema.objects]
-    out.append(
-        "__all__ = "
-        + repr([*names, "WireModel", "SECRET_PATHS", "REPLACE_ON_CHANGE", "KNOWN_VALUES"])
-        + "\n"
-    )
+    out.append("__all__ = " + repr([*names, "WireModel", "SECRET_PATHS", "REPLACE_ON_CHANGE", "KNOWN_VALUES"]) + "\n")
     out.append(
         textwrap.dedent(
             '''

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # make `pulumi_harness` importable from any test dir
+
+from pulumi_enkrypt.server.process import RunningServer, start_server
 
 from pulumi_harness import ensure_cli
 
@@ -22,3 +25,13 @@ def pulumi_cli() -> Path:
         return ensure_cli()
     except RuntimeError as err:
         pytest.fail(f"the pinned Pulumi CLI is unavailable: {err}", pytrace=False)
+
+
+E2E_API_KEY = "e2e-api-key-3f9a7c"
+
+
+@pytest.fixture
+def enkrypt_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A fresh local Enkrypt server (own SQLite file) on loopback, API key E2E_API_KEY, project "default"."""
+    with start_server(str(tmp_path / "enkrypt.sqlite"), [E2E_API_KEY]) as server:
+        yield server

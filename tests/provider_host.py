@@ -52,7 +52,9 @@ class ProviderHost:
         port = self.proc.stdout.readline().strip()
         if not port.isdigit():
             self.proc.kill()
-            raise RuntimeError(f"dynamic provider host did not start: {port!r} {self.proc.stderr.read() if self.proc.stderr else ''}")
+            raise RuntimeError(
+                f"dynamic provider host did not start: {port!r} {self.proc.stderr.read() if self.proc.stderr else ''}"
+            )
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
         self.urn = "urn:pulumi:test::project::pulumi-python:dynamic/enkrypt:Model::m"
@@ -91,7 +93,9 @@ class ProviderHost:
         return resp.changes == provider_pb2.DiffResponse.DIFF_SOME, list(resp.replaces)
 
     def create(self, props: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        resp = self.stub.Create(provider_pb2.CreateRequest(urn=self.urn, properties=_struct(self._with_provider(props))))
+        resp = self.stub.Create(
+            provider_pb2.CreateRequest(urn=self.urn, properties=_struct(self._with_provider(props)))
+        )
         return resp.id, _dict(resp.properties)
 
     def read(self, id_: str, props: Mapping[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -109,7 +113,9 @@ class ProviderHost:
         return _dict(resp.properties)
 
     def delete(self, id_: str, props: Mapping[str, Any]) -> None:
-        self.stub.Delete(provider_pb2.DeleteRequest(id=id_, urn=self.urn, properties=_struct(self._with_provider(props))))
+        self.stub.Delete(
+            provider_pb2.DeleteRequest(id=id_, urn=self.urn, properties=_struct(self._with_provider(props)))
+        )
 
 
 def without_provider(props: Mapping[str, Any]) -> dict[str, Any]:

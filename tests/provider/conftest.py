@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import yaml
 
-from provider_host import ProviderHost
 from pulumi_enkrypt.server.process import RunningServer, start_server
+
+from provider_host import ProviderHost
 
 API_KEY = "test-key-provider"
 OPENAPI = Path(__file__).resolve().parents[2] / "schema" / "add-model.openapi.yaml"
@@ -34,8 +35,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 @pytest.fixture
 def fresh_server(server: RunningServer) -> RunningServer:
     """The module's server, emptied, with default shape and no faults."""
-    server.admin_config(response_shape="sdk", mask_secrets=False, latency_ms=0, rate_429=0.0, rate_5xx=0.0,
-                        rate_drop=0.0, rpm_limit=0)
+    server.admin_config(
+        response_shape="sdk", mask_secrets=False, latency_ms=0, rate_429=0.0, rate_5xx=0.0, rate_drop=0.0, rpm_limit=0
+    )
     server.wipe()
     server.reset_stats()
     return server

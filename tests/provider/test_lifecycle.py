@@ -7,11 +7,12 @@ from typing import Any
 
 import grpc
 import pytest
-from conftest import API_KEY, enkrypt_examples
 
-from provider_host import UNKNOWN, ProviderHost, without_provider
 from pulumi_enkrypt.client import EnkryptClient
 from pulumi_enkrypt.server.process import RunningServer
+
+from conftest import API_KEY, enkrypt_examples
+from provider_host import UNKNOWN, ProviderHost, without_provider
 
 EXAMPLES = enkrypt_examples()
 
