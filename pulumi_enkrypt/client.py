@@ -20,6 +20,16 @@ Retries (done by ``tenacity``, bounded by ``max_attempts``):
   still fails, the final error has ``maybe_committed=True`` (e.g. a ``409`` on the retry of an ``add``
   whose first attempt did commit).
 
+Recipe for the provider (``add``; ``modify`` is the same with the NEW identity)::
+
+    try:
+        out = client.add_model(body)
+    except EnkryptMaybeCommittedError:
+        out = client.find_model(name, version)   # reads are retried freely
+        if out is None or not same_as_sent(out, body):
+            raise                                # not applied (or applied differently): fail loudly
+    # success: `out` is what the server holds
+
 The API key travels only in the ``apikey`` header set by an :class:`httpx.Auth` hook; it is never part of a
 message, ``repr`` or log line, and request bodies are never put into errors.  Server messages that echo
 secret values of the request body (see :func:`secret_values`) are scrubbed to ``[secret]``.
@@ -401,11 +411,7 @@ class _stop_if_retry_after_too_long(stop_base):
 
     def __call__(self, retry_state: RetryCallState) -> bool:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
-        return (
-            isinstance(exc, _RetryableFailure)
-            and exc.retry_after is not None
-            and exc.retry_after > self.limit
-        )
+        return isinstance(exc, _RetryableFailure) and exc.retry_after is not None and exc.retry_after > self.limit
 
 
 class _ApiKeyAuth(httpx.Auth):
@@ -426,12 +432,14 @@ def _header_value(field: str, header: str, value: str, method: str, path: str) -
     """Encode an identity header value as latin-1, or raise EnkryptValidationError naming the field."""
 
     def refuse(reason: str) -> EnkryptValidationError:
-        return EnkryptValidationError(
+        error = EnkryptValidationError(
             f"{field} {value!r} cannot be sent in the {header} header: {reason}",
             method=method,
             path=path,
-            field_errors=[FieldError(field, reason)],
+            detail="not sent",
         )
+        error.field_errors = [FieldError(field, reason)]
+        return error
 
     if not isinstance(value, str):
         raise refuse(f"expected a string, got {type(value).__name__}")
@@ -655,6 +663,10 @@ class EnkryptClient:
                     ) from exc
                 ambiguous = ambiguous or (write and sent)
                 raise _RetryableFailure(EnkryptConnectionError(reason, method=method, path=path)) from exc
+            if resp.status_code == 429:
+                self.stats.add(rate_limited=1)
+            elif resp.status_code >= 500:
+                self.stats.add(server_errors=1)
             if write and resp.status_code >= 500 and resp.status_code not in _RETRY_LATER_STATUSES:
                 if not retry_writes_on_disconnect:
                     error = self._error_from_response(resp, method, path, secret_set)
@@ -708,10 +720,6 @@ class EnkryptClient:
         if 200 <= status < 300:
             return resp
         error = self._error_from_response(resp, method, path, secret_set)
-        if status == 429:
-            self.stats.add(rate_limited=1)
-        if status >= 500:
-            self.stats.add(server_errors=1)
         if status in _RETRY_LATER_STATUSES:
             retry_after = parse_retry_after(resp.headers.get("Retry-After"))
             if isinstance(error, (EnkryptRateLimitError, EnkryptServerError)):
@@ -721,9 +729,7 @@ class EnkryptClient:
             raise _RetryableFailure(error)
         raise error
 
-    def _error_from_response(
-        self, resp: httpx.Response, method: str, path: str, secret_set: set[str]
-    ) -> EnkryptError:
+    def _error_from_response(self, resp: httpx.Response, method: str, path: str, secret_set: set[str]) -> EnkryptError:
         status = resp.status_code
         resp.read()
         message: str | None = None
@@ -818,9 +824,7 @@ class EnkryptClient:
 
     @staticmethod
     def _shape_error(resp: httpx.Response, method: str, path: str, what: str) -> EnkryptError:
-        return EnkryptError(
-            f"unexpected response body: {what}", status=resp.status_code, method=method, path=path
-        )
+        return EnkryptError(f"unexpected response body: {what}", status=resp.status_code, method=method, path=path)
 
 
 def _field_error(item: Any, secret_set: set[str]) -> FieldError:

@@ -167,9 +167,7 @@ def _normalise_base_url(value: str, source: str) -> str:
     except Exception as exc:  # httpx.InvalidURL and friends
         raise SettingsError(f"{where} is not a valid URL: {value!r} ({exc})") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise SettingsError(
-            f"{where} must be an http:// or https:// URL such as {DEFAULT_BASE_URL}, got {value!r}"
-        )
+        raise SettingsError(f"{where} must be an http:// or https:// URL such as {DEFAULT_BASE_URL}, got {value!r}")
     if parsed.userinfo:
         raise SettingsError(f"{where} must not contain credentials (user:password@); use enkrypt:apiKey")
     if parsed.query or parsed.fragment:

@@ -1,0 +1,726 @@
+"""EnkryptClient against real HTTP servers on loopback: a scripted fault server, and the local Enkrypt server."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import pickle
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from pulumi_enkrypt.client import (
+    EnkryptAuthError,
+    EnkryptClient,
+    EnkryptConflictError,
+    EnkryptConnectionError,
+    EnkryptError,
+    EnkryptMaybeCommittedError,
+    EnkryptNotFoundError,
+    EnkryptRateLimitError,
+    EnkryptServerError,
+    EnkryptValidationError,
+    parse_retry_after,
+    scrub,
+    secret_values,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+API_KEY = "ek-test-KEY-0123456789abcdef"
+SECRET_APIKEY = "sk-live-TOPSECRET-42"
+SECRET_HEADER = "Bearer hdr-token-xyz"
+SECRET_JWT = "grant_type=client_credentials&client_secret=jwt-777"
+SECRET_AWS = "AKIA-SECRET-ACCESS"
+ALL_SECRETS = (API_KEY, SECRET_APIKEY, SECRET_HEADER, SECRET_JWT, SECRET_AWS)
+
+
+def model_body(name: str = "Test Model", version: str = "v1") -> dict[str, Any]:
+    return {
+        "model_saved_name": name,
+        "model_version": version,
+        "testing_for": "foundationModels",
+        "model_name": "mistralai/Mixtral-8x7B-Instruct-v0.1",
+        "certifications": [],
+        "model_config": {
+            "model_provider": "together",
+            "hosting_type": "External",
+            "model_source": "https://together.ai",
+            "endpoint": {"scheme": "https", "host": "api.together.xyz", "port": 443, "base_path": "/v1"},
+            "paths": {"completions": "/completions", "chat": "/chat/completions"},
+            "auth_data": {
+                "header_name": "Authorization",
+                "header_prefix": "Bearer",
+                "space_after_prefix": True,
+                "aws_access_key_id": SECRET_AWS,
+            },
+            "apikeys": [SECRET_APIKEY],
+            "custom_headers": [{"key": "X-Auth", "value": SECRET_HEADER}],
+            "model_jwt_config": {"jwt_url": "https://auth.example.com/token", "jwt_body": SECRET_JWT},
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+        },
+    }
+
+
+def stored(body: dict[str, Any]) -> dict[str, Any]:
+    return {**body, "model_id": 7, "project_name": "default", "created_at": "2024-01-01T00:00:00Z"}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A scripted fault server
+# ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # sleep before answering (for read timeouts)
+    drop: bool = False  # close the connection without any answer
+
+
+@dataclass
+class Seen:
+    at: float  # time.time() when the request was read
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+class FaultServer:
+    """ThreadingHTTPServer on 127.0.0.1:0 answering each request with the next scripted Reply."""
+
+    def __init__(self) -> None:
+        self.script: deque[Reply] = deque()
+        self.default = Reply(200, {"message": "ok", "data": stored(model_body())})
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with owner._lock:
+                    owner.seen.append(Seen(time.time(), self.command, self.path, dict(self.headers.items()), body))
+                    reply = owner.script.popleft() if owner.script else owner.default
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.drop:
+                    self.close_connection = True
+                    return
+                payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+                try:
+                    self.send_response(reply.status)
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up (read timeout)
+                    self.close_connection = True
+
+            do_GET = do_POST = do_PATCH = do_DELETE = _serve
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05})
+        self._thread.daemon = True
+        self._thread.start()
+
+    def push(self, *replies: Reply) -> None:
+        self.script.extend(replies)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    srv = FaultServer()
+    yield srv
+    srv.close()
+
+
+def make_client(url: str, **kwargs: Any) -> EnkryptClient:
+    options: dict[str, Any] = {"max_attempts": 4, "backoff_base": 0.01, "backoff_max": 0.05}
+    options.update(kwargs)
+    return EnkryptClient(url, API_KEY, **options)
+
+
+@pytest.fixture
+def client(server: FaultServer) -> Iterator[EnkryptClient]:
+    with make_client(server.url) as c:
+        yield c
+
+
+def assert_clean(exc: BaseException) -> None:
+    for text in (str(exc), repr(exc), *map(str, exc.args)):
+        for secret in ALL_SECRETS:
+            assert secret not in text, f"secret leaked into {text!r}"
+        assert "\n" not in text
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Requests on the wire
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_calls_send_the_documented_requests(server: FaultServer, client: EnkryptClient) -> None:
+    body = model_body("Modèle été", "v1")  # latin-1 but not ASCII: must travel as latin-1 bytes
+    server.push(
+        Reply(200, {"message": "Model details added successfully", "data": stored(body)}),
+        Reply(200, stored(body)),
+        Reply(200, {"models": [stored(body)]}),
+        Reply(200, {"message": "Model details updated successfully", "data": stored(body)}),
+        Reply(200, {"message": "Model details deleted successfully", "data": {}}),
+    )
+    assert client.add_model(body)["model_id"] == 7
+    assert client.get_model("Modèle été", "v1")["model_saved_name"] == "Modèle été"
+    assert [m["model_id"] for m in client.list_models()] == [7]
+    assert client.modify_model("Modèle été", "v1", body)["model_version"] == "v1"
+    assert client.delete_model("Modèle été", "v1") is None
+
+    add, get, lst, mod, dele = server.seen
+    assert (add.method, add.path) == ("POST", "/models/add-model")
+    assert json.loads(add.body) == body
+    assert add.headers["Content-Type"] == "application/json"
+    assert add.headers["apikey"] == API_KEY
+    assert add.headers["User-Agent"].startswith("pulumi-enkrypt/")
+    assert "X-Enkrypt-Model" not in add.headers
+    assert (get.method, get.path) == ("GET", "/models/get-model")
+    # http.server decodes header bytes as latin-1, so equality proves the wire encoding
+    assert get.headers["X-Enkrypt-Model"] == "Modèle été"
+    assert get.headers["X-Enkrypt-Model-Version"] == "v1"
+    assert get.headers["X-Enkrypt-Refresh-Cache"] == "true"
+    assert (lst.method, lst.path) == ("GET", "/models/list-models")
+    assert (mod.method, mod.path, mod.headers["X-Enkrypt-Model"]) == ("PATCH", "/models/modify-model", "Modèle été")
+    assert json.loads(mod.body) == body
+    assert (dele.method, dele.path, dele.headers["X-Enkrypt-Model-Version"]) == (
+        "DELETE",
+        "/models/delete-model",
+        "v1",
+    )
+    assert all(s.headers["apikey"] == API_KEY for s in server.seen)
+    snap = client.stats.snapshot()
+    assert (snap["calls"], snap["attempts"], snap["retries"], snap["waits"]) == (5, 5, 0, 0)
+
+
+def test_get_without_refresh_cache_omits_the_header(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(Reply(200, stored(model_body())))
+    client.get_model("Test Model", "v1", refresh_cache=False)
+    assert "X-Enkrypt-Refresh-Cache" not in server.seen[0].headers
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "field_name"),
+    [
+        ("模型", "v1", "model_saved_name"),
+        ("ok", "v1\r\nX-Evil: 1", "model_version"),
+        ("", "v1", "model_saved_name"),
+        (" padded", "v1", "model_saved_name"),
+    ],
+)
+def test_identity_headers_are_checked_before_sending(
+    server: FaultServer, client: EnkryptClient, name: str, version: str, field_name: str
+) -> None:
+    for call in (
+        lambda: client.get_model(name, version),
+        lambda: client.modify_model(name, version, model_body()),
+        lambda: client.delete_model(name, version),
+        lambda: client.find_model(name, version),
+    ):
+        with pytest.raises(EnkryptValidationError) as info:
+            call()
+        assert info.value.status is None
+        assert field_name in str(info.value)
+        assert info.value.field_errors[0].field == field_name
+    assert server.seen == []
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Retries, Retry-After, bounded attempts
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_429_retry_after_seconds_is_waited_in_full(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(
+        Reply(429, {"message": "Too many requests"}, {"Retry-After": "1"}),
+        Reply(200, {"models": []}),
+    )
+    assert client.list_models() == []
+    first, second = server.seen
+    assert second.at - first.at >= 1.0
+    snap = client.stats.snapshot()
+    assert snap["attempts"] == 2 and snap["retries"] == 1 and snap["rate_limited"] == 1
+    assert snap["waits"] == 1 and snap["retry_after_waits"] == 1 and snap["wait_seconds"] >= 1.0
+
+
+def test_503_retry_after_http_date_is_not_called_early(server: FaultServer, client: EnkryptClient) -> None:
+    not_before = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2)
+    server.push(
+        Reply(503, {"message": "busy"}, {"Retry-After": email.utils.format_datetime(not_before, usegmt=True)}),
+        Reply(200, stored(model_body())),
+    )
+    assert client.get_model("Test Model", "v1")["model_id"] == 7
+    assert server.seen[1].at >= not_before.timestamp()
+    assert client.stats.retry_after_waits == 1
+
+
+def test_503_is_retried_a_bounded_number_of_times(server: FaultServer) -> None:
+    for _ in range(10):
+        server.push(Reply(503, {"message": "down for maintenance", "request_id": "abc123"}))
+    with make_client(server.url, max_attempts=3) as c, pytest.raises(EnkryptServerError) as info:
+        c.list_models()
+    exc = info.value
+    assert len(server.seen) == 3
+    assert (exc.status, exc.attempts, exc.request_id, exc.message) == (503, 3, "abc123", "down for maintenance")
+    assert str(exc) == (
+        "Enkrypt API: GET /models/list-models -> 503 Service Unavailable: down for maintenance "
+        "(after 3 attempts; request_id abc123)"
+    )
+    snap = c.stats.snapshot()
+    assert (snap["attempts"], snap["retries"], snap["server_errors"], snap["waits"]) == (3, 2, 3, 2)
+
+
+def test_429_exhausted_raises_rate_limit_error(server: FaultServer) -> None:
+    server.push(*[Reply(429, {"message": "slow down"}, {"Retry-After": "0"}) for _ in range(3)])
+    with make_client(server.url, max_attempts=2) as c, pytest.raises(EnkryptRateLimitError) as info:
+        c.find_model("Test Model", "v1")
+    assert (info.value.status, info.value.attempts, info.value.retry_after) == (429, 2, 0.0)
+    assert len(server.seen) == 2
+    assert c.stats.rate_limited == 2
+
+
+def test_retry_after_beyond_the_cap_gives_up_at_once(server: FaultServer) -> None:
+    server.push(Reply(429, {"message": "quota"}, {"Retry-After": "120"}))
+    started = time.monotonic()
+    with make_client(server.url, max_retry_after=5) as c, pytest.raises(EnkryptRateLimitError) as info:
+        c.list_models()
+    assert time.monotonic() - started < 1.0
+    assert len(server.seen) == 1
+    assert info.value.retry_after == 120.0
+    assert "max_retry_after=5" in str(info.value)
+
+
+def test_client_errors_are_not_retried(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(Reply(401, {"message": "Unauthorized", "request_id": "r1"}))
+    with pytest.raises(EnkryptAuthError) as info:
+        client.list_models()
+    assert (info.value.status, info.value.request_id, info.value.attempts) == (401, "r1", 1)
+    server.push(Reply(403, {"message": "Forbidden"}))
+    with pytest.raises(EnkryptAuthError):
+        client.list_models()
+    assert len(server.seen) == 2
+
+
+def test_not_found(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(*[Reply(404, {"message": "Model not found"}) for _ in range(4)])
+    assert client.find_model("Gone", "v1") is None
+    with pytest.raises(EnkryptNotFoundError) as info:
+        client.get_model("Gone", "v1")
+    assert info.value.status == 404 and info.value.message == "Model not found"
+    client.delete_model("Gone", "v1", missing_ok=True)
+    with pytest.raises(EnkryptNotFoundError):
+        client.delete_model("Gone", "v1")
+    assert len(server.seen) == 4
+
+
+def test_validation_error_keeps_field_errors_without_inputs(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(
+        Reply(
+            422,
+            {
+                "message": "Invalid request",
+                "errors": [
+                    {"loc": ["body", "model_config", "apikeys", 0], "msg": "too short", "input": SECRET_APIKEY},
+                    {"field": "model_name", "reason": "required"},
+                    "free text error",
+                ],
+            },
+        )
+    )
+    with pytest.raises(EnkryptValidationError) as info:
+        client.add_model(model_body())
+    exc = info.value
+    assert exc.status == 422
+    assert [(e.field, e.message) for e in exc.field_errors] == [
+        ("model_config.apikeys.0", "too short"),
+        ("model_name", "required"),
+        ("", "free text error"),
+    ]
+    assert "model_config.apikeys.0: too short" in str(exc)
+    assert_clean(exc)
+
+
+def test_unexpected_shapes_raise_enkrypt_error(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(Reply(200, {"message": "ok"}), Reply(200, ["not", "an", "object"]))
+    with pytest.raises(EnkryptError, match="unexpected response body"):
+        client.add_model(model_body())
+    with pytest.raises(EnkryptError, match="unexpected response body"):
+        client.get_model("Test Model", "v1")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dropped connections, timeouts and the write-retry policy
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_reads_are_retried_after_a_dropped_connection(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(Reply(drop=True), Reply(200, stored(model_body())))
+    assert client.get_model("Test Model", "v1")["model_id"] == 7
+    assert len(server.seen) == 2
+    assert client.stats.transport_errors == 1 and client.stats.retries == 1
+
+
+def test_deletes_are_retried_after_a_dropped_connection(server: FaultServer, client: EnkryptClient) -> None:
+    # The first DELETE may have been applied: the retry's 404 is "already gone" for the caller.
+    server.push(Reply(drop=True), Reply(404, {"message": "Model not found"}))
+    client.delete_model("Test Model", "v1", missing_ok=True)
+    assert [s.method for s in server.seen] == ["DELETE", "DELETE"]
+
+
+def test_a_write_dropped_after_sending_is_not_retried(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(Reply(drop=True), Reply(200, {"data": stored(model_body())}))
+    with pytest.raises(EnkryptMaybeCommittedError) as info:
+        client.add_model(model_body())
+    exc = info.value
+    assert isinstance(exc, EnkryptConnectionError)
+    assert exc.maybe_committed and exc.status is None and exc.attempts == 1
+    assert str(exc).startswith("Enkrypt API: POST /models/add-model -> failed: RemoteProtocolError")
+    assert len(server.seen) == 1
+    assert client.stats.maybe_committed == 1
+    assert_clean(exc)
+
+
+def test_the_read_back_recipe_for_a_maybe_committed_add(server: FaultServer, client: EnkryptClient) -> None:
+    """What the provider does: on EnkryptMaybeCommittedError read the model back; equal to what was sent = done."""
+    body = model_body()
+    server.push(Reply(drop=True), Reply(200, stored(body)))
+    try:
+        created = client.add_model(body)
+    except EnkryptMaybeCommittedError:
+        found = client.find_model(body["model_saved_name"], body["model_version"])
+        assert found is not None
+        assert {k: found[k] for k in body} == body
+        created = found
+    assert created["model_id"] == 7
+    assert [s.method for s in server.seen] == ["POST", "GET"]
+
+
+def test_a_write_may_be_retried_when_the_caller_allows(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(Reply(drop=True), Reply(200, {"data": stored(model_body())}))
+    assert client.add_model(model_body(), retry_writes_on_disconnect=True)["model_id"] == 7
+    assert [s.method for s in server.seen] == ["POST", "POST"]
+
+
+def test_a_retried_write_flags_its_final_error_maybe_committed(server: FaultServer, client: EnkryptClient) -> None:
+    # The first POST committed but its answer was lost; the retry then meets the model it created.
+    server.push(Reply(drop=True), Reply(409, {"message": "Model Test Model:v1 already exists"}))
+    with pytest.raises(EnkryptConflictError) as info:
+        client.add_model(model_body(), retry_writes_on_disconnect=True)
+    exc = info.value
+    assert exc.maybe_committed and exc.attempts == 2 and exc.status == 409
+    assert "the write may have been applied" in str(exc)
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_a_write_answered_with_a_gateway_error_is_maybe_committed(server: FaultServer, status: int) -> None:
+    server.push(Reply(status, {"message": "upstream failed", "request_id": "gw1"}), Reply(200, {"data": {}}))
+    with make_client(server.url) as c, pytest.raises(EnkryptMaybeCommittedError) as info:
+        c.modify_model("Test Model", "v1", model_body())
+    assert (info.value.status, info.value.request_id, info.value.maybe_committed) == (status, "gw1", True)
+    assert len(server.seen) == 1
+    assert (c.stats.server_errors, c.stats.maybe_committed, c.stats.retries) == (1, 1, 0)
+
+
+def test_503_on_a_write_is_retried_it_was_not_processed(server: FaultServer, client: EnkryptClient) -> None:
+    server.push(
+        Reply(503, {"message": "busy"}, {"Retry-After": "0"}),
+        Reply(429, {"message": "slow"}),
+        Reply(200, {"data": stored(model_body())}),
+    )
+    assert client.modify_model("Test Model", "v1", model_body())["model_id"] == 7
+    assert len(server.seen) == 3
+
+
+def test_read_timeout_on_a_read_is_retried_and_bounded(server: FaultServer) -> None:
+    server.push(Reply(200, {"models": []}, delay=1.5), Reply(200, {"models": []}, delay=1.5))
+    started = time.monotonic()
+    with make_client(server.url, timeout=0.3, max_attempts=2) as c, pytest.raises(EnkryptConnectionError) as info:
+        c.list_models()
+    assert time.monotonic() - started < 1.5
+    exc = info.value
+    assert not isinstance(exc, EnkryptMaybeCommittedError) and not exc.maybe_committed
+    assert exc.attempts == 2 and "ReadTimeout" in str(exc)
+    assert len(server.seen) == 2
+
+
+def test_read_timeout_on_a_write_is_maybe_committed(server: FaultServer) -> None:
+    server.push(Reply(200, {"data": stored(model_body())}, delay=1.5))
+    with make_client(server.url, timeout=0.3) as c, pytest.raises(EnkryptMaybeCommittedError) as info:
+        c.add_model(model_body())
+    assert "ReadTimeout" in str(info.value) and info.value.attempts == 1
+    assert len(server.seen) == 1
+
+
+def test_refused_connections_are_retried_even_for_writes() -> None:
+    with socket.socket() as s:  # a port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with make_client(f"http://127.0.0.1:{port}", max_attempts=3) as c, pytest.raises(EnkryptConnectionError) as info:
+        c.add_model(model_body())
+    exc = info.value
+    assert not isinstance(exc, EnkryptMaybeCommittedError) and not exc.maybe_committed
+    assert exc.attempts == 3 and "ConnectError" in str(exc)
+    assert c.stats.transport_errors == 3 and c.stats.retries == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Secrets never leak
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_conflict_echoing_secrets_is_scrubbed(
+    server: FaultServer, client: EnkryptClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    echoed = (
+        f"Model exists with apikeys [{SECRET_APIKEY}], header {SECRET_HEADER!r}, jwt "
+        f"{json.dumps({'jwt_body': SECRET_JWT})}, aws {SECRET_AWS}, your key {API_KEY}\nsecond line"
+    )
+    server.push(Reply(409, {"message": echoed, "request_id": "req-9"}))
+    with pytest.raises(EnkryptConflictError) as info:
+        client.modify_model("Test Model", "v1", model_body())
+    exc = info.value
+    assert (exc.status, exc.request_id, exc.method, exc.path) == (409, "req-9", "PATCH", "/models/modify-model")
+    assert str(exc).startswith("Enkrypt API: PATCH /models/modify-model -> 409 Conflict: Model exists with")
+    assert str(exc).endswith("(request_id req-9)")
+    assert exc.message.count("[secret]") == 5
+    assert_clean(exc)
+    for secret in ALL_SECRETS:
+        assert secret not in caplog.text
+        assert secret not in exc.message
+
+
+def test_extra_secrets_are_scrubbed_too(server: FaultServer) -> None:
+    server.push(Reply(400, {"message": "bad value other-secret-value and ctor-secret-value"}))
+    with (
+        EnkryptClient(server.url, API_KEY, secrets=["ctor-secret-value"]) as c,
+        pytest.raises(EnkryptValidationError) as info,
+    ):
+        c.add_model({"model_saved_name": "x"}, secrets=["other-secret-value"])
+    assert str(info.value).count("[secret]") == 2
+
+
+def test_api_key_never_appears_in_repr_or_logs(
+    server: FaultServer, client: EnkryptClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server.push(Reply(503, {"message": "busy"}, {"Retry-After": "0"}), Reply(200, {"models": []}))
+    client.list_models()
+    assert "retrying" in caplog.text  # our own log line is there ...
+    assert API_KEY not in caplog.text  # ... and httpx's, without the key
+    assert API_KEY not in repr(client) and "api_key=***" in repr(client)
+    assert API_KEY not in repr(client.stats)
+    assert API_KEY not in repr(client._http.headers)
+    with pytest.raises(TypeError, match="cannot be pickled"):
+        pickle.dumps(client)
+
+
+def test_secret_values_follow_the_contract_paths() -> None:
+    body = model_body()
+    body["model_config"]["auth_data"]["gcp_service_account_json"] = {"private_key": "-----KEY-----"}
+    body["model_config"]["custom_curl_command"] = "curl -H 'x: curl-token'"
+    body["model_config"]["apikeys"].append("abc")  # shorter than 4: not scrubbed (would garble messages)
+    found = secret_values(body, ["extra-1"])
+    assert found == {
+        SECRET_APIKEY,
+        SECRET_HEADER,
+        SECRET_JWT,
+        "https://auth.example.com/token",  # the whole model_jwt_config is secret
+        SECRET_AWS,
+        "-----KEY-----",
+        "curl -H 'x: curl-token'",
+        "extra-1",
+    }
+    assert "X-Auth" not in found and "Authorization" not in found
+    assert scrub('say "a\\"b" a"b', ['a"b']) == 'say "[secret]" [secret]'
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Threads and construction
+# ---------------------------------------------------------------------------------------------------------
+
+
+def test_one_client_shared_by_threads(server: FaultServer, client: EnkryptClient) -> None:
+    server.default = Reply(200, {"models": []})
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(10):
+                client.list_models()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(server.seen) == 40
+    assert client.stats.attempts == 40 and client.stats.calls == 40
+
+
+def test_constructor_checks() -> None:
+    with pytest.raises(ValueError, match="http"):
+        EnkryptClient("ftp://example.com", API_KEY)
+    with pytest.raises(ValueError, match="credentials"):
+        EnkryptClient("https://user:pw@example.com", API_KEY)
+    with pytest.raises(ValueError, match="empty"):
+        EnkryptClient("https://example.com", " ")
+    with pytest.raises(ValueError) as info:
+        EnkryptClient("https://example.com", "kéy-with-accent")
+    assert "kéy" not in str(info.value)
+    with EnkryptClient("https://example.com/", API_KEY, timeout=2.0) as c:
+        assert c.base_url == "https://example.com"
+        assert c.timeout.connect == 2.0 and c.timeout.read == 2.0
+    with EnkryptClient("https://example.com", API_KEY) as c:
+        assert c.timeout.connect == 5.0 and c.timeout.read == 30.0
+
+
+def test_parse_retry_after() -> None:
+    now = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+    assert parse_retry_after("7", now=now) == 7.0
+    assert parse_retry_after(" 1.5 ", now=now) == 1.5
+    assert parse_retry_after("Wed, 01 May 2024 12:00:30 GMT", now=now) == 30.0
+    assert parse_retry_after("Wed, 01 May 2024 11:00:00 GMT", now=now) == 0.0
+    assert parse_retry_after("-3", now=now) is None
+    assert parse_retry_after("soon", now=now) is None
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("") is None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The happy path against the team's local Enkrypt server
+# ---------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def enkrypt_server() -> Iterator[Any]:
+    process = pytest.importorskip("pulumi_enkrypt.server.process", reason="local Enkrypt server not ready yet")
+    with process.start_server(":memory:", [API_KEY]) as srv:
+        yield srv
+
+
+def test_happy_path_against_the_local_enkrypt_server(enkrypt_server: Any) -> None:
+    enkrypt_server.admin_config(rate_429=0.0, rate_5xx=0.0, rate_drop=0.0)
+    with EnkryptClient(enkrypt_server.url, API_KEY, backoff_base=0.01, backoff_max=0.05) as c:
+        body = model_body("Happy Path", "v1")
+        created = c.add_model(body)
+        assert created["model_saved_name"] == "Happy Path" and "model_id" in created
+        got = c.get_model("Happy Path", "v1")
+        assert got["model_id"] == created["model_id"]
+        assert any(m["model_saved_name"] == "Happy Path" for m in c.list_models())
+        with pytest.raises(EnkryptConflictError) as info:
+            c.add_model(body)
+        assert info.value.status == 409 and not info.value.maybe_committed
+        assert_clean(info.value)
+        renamed = {**body, "model_version": "v2"}
+        modified = c.modify_model("Happy Path", "v1", renamed)
+        assert modified["model_version"] == "v2" and modified["model_id"] == created["model_id"]
+        assert c.find_model("Happy Path", "v1") is None
+        c.delete_model("Happy Path", "v2")
+        assert c.find_model("Happy Path", "v2") is None
+        with pytest.raises(EnkryptNotFoundError):
+            c.delete_model("Happy Path", "v2")
+        c.delete_model("Happy Path", "v2", missing_ok=True)
+        assert c.stats.retries == 0
+    with EnkryptClient(enkrypt_server.url, "wrong-key-0000") as bad, pytest.raises(EnkryptAuthError) as info2:
+        bad.list_models()
+    assert info2.value.status == 401 and info2.value.attempts == 1
+
+
+def test_read_back_after_the_local_server_commits_then_drops(enkrypt_server: Any) -> None:
+    """The server's "drop" fault commits the write and then closes the connection unanswered."""
+    body = model_body("Dropped Add", "v1")
+    with EnkryptClient(enkrypt_server.url, API_KEY, backoff_base=0.01, backoff_max=0.05) as c:
+        enkrypt_server.admin_config(rate_drop=1.0)
+        try:
+            with pytest.raises(EnkryptMaybeCommittedError):
+                c.add_model(body)
+        finally:
+            enkrypt_server.admin_config(rate_drop=0.0)
+        found = c.find_model("Dropped Add", "v1")
+        assert found is not None and found["model_name"] == body["model_name"]
+        assert found["model_config"]["apikeys"] in ([SECRET_APIKEY], ["********"])
+        c.delete_model("Dropped Add", "v1")
+
+
+def test_retry_after_from_the_local_server(enkrypt_server: Any) -> None:
+    with EnkryptClient(enkrypt_server.url, API_KEY, max_attempts=2, backoff_base=0.01) as c:
+        enkrypt_server.admin_config(rate_429=1.0, retry_after=1)
+        started = time.monotonic()
+        try:
+            with pytest.raises(EnkryptRateLimitError) as info:
+                c.list_models()
+        finally:
+            enkrypt_server.admin_config(rate_429=0.0)
+        assert time.monotonic() - started >= 1.0
+        assert (info.value.attempts, info.value.retry_after, c.stats.rate_limited) == (2, 1.0, 2)
+
+
+def test_httpx_transport_errors_all_map_to_enkrypt_errors() -> None:
+    """A custom transport (no socket) raising each httpx.TransportError kind yields an EnkryptConnectionError."""
+
+    class Failing(httpx.BaseTransport):
+        def __init__(self, exc: Exception) -> None:
+            self.exc = exc
+            self.calls = 0
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            self.calls += 1
+            raise self.exc
+
+    for exc, sent in [
+        (httpx.ConnectError("refused"), False),
+        (httpx.ConnectTimeout("slow connect"), False),
+        (httpx.PoolTimeout("pool"), False),
+        (httpx.WriteError("broken pipe"), True),
+        (httpx.ReadError("reset"), True),
+        (httpx.RemoteProtocolError("Server disconnected"), True),
+    ]:
+        transport = Failing(exc)
+        with EnkryptClient(
+            "https://api.example.invalid", API_KEY, transport=transport, max_attempts=2, backoff_base=0.0
+        ) as c:
+            with pytest.raises(EnkryptConnectionError) as info:
+                c.add_model(model_body())
+            assert isinstance(info.value, EnkryptMaybeCommittedError) is sent
+            assert transport.calls == (1 if sent else 2)
+            with pytest.raises(EnkryptConnectionError) as info:
+                c.list_models()
+            assert not isinstance(info.value, EnkryptMaybeCommittedError)
