@@ -57,6 +57,18 @@ def secret_wrapped(props: dict[str, Any]) -> dict[str, Any]:
     return props
 
 
+def _warn_unknown_provider(config: Any) -> None:
+    """Enkrypt may know providers its schema does not list, so an unknown one is a warning, not an error
+    (``enkrypt:strictProviders=true`` makes check reject it)."""
+    provider = config.get("model_provider") if isinstance(config, Mapping) else None
+    known = wire.KNOWN_VALUES["model_config.model_provider"]
+    if isinstance(provider, str) and provider not in known:
+        pulumi.log.warn(
+            f"model_config.model_provider {provider!r} is not a provider Enkrypt's schema lists; "
+            "set enkrypt:strictProviders=true to reject unknown providers"
+        )
+
+
 class Model(dyn.Resource, module="enkrypt", name="Model"):
     """An Enkrypt AI model endpoint (``/models/add-model``), identified by name and version.
 
@@ -120,6 +132,7 @@ class Model(dyn.Resource, module="enkrypt", name="Model"):
         for key in ("model_saved_name", "model_version", "model_config"):
             if props.get(key) is None and not (opts and opts.urn):
                 raise TypeError(f"Missing required property '{key}'")
+        _warn_unknown_provider(props.get("model_config"))
         props = secret_wrapped(props)
         for key in COMPUTED_OUTPUTS:  # declared so the engine fills them in as outputs
             props[key] = None
