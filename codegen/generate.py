@@ -15,6 +15,7 @@ Run ``python codegen/generate.py`` after editing the schema; ``--check`` exits 1
 from __future__ import annotations
 
 import argparse
+import json
 import keyword
 import sys
 import textwrap
@@ -45,6 +46,7 @@ class Field:
     constraints: dict[str, Any] = field(default_factory=dict)
     secret: bool = False
     replace: bool = False
+    default: Any = None
 
     @property
     def attr(self) -> str:
@@ -118,6 +120,7 @@ def load_schema() -> Schema:
         f.constraints = dict(overlay["constraints"].get(path, {}))
         f.secret = path in secrets
         f.replace = path in replace
+        f.default = overlay["defaults"].get(path, node.get("default"))
         if node_type == "string":
             f.kind = "str"
             if "maxLength" in node:
@@ -336,6 +339,7 @@ ADOPT_EXISTING = Field(
         "When a model with this name and version already exists in Enkrypt, take it over (modify it to match) "
         "instead of failing. Default false. Not sent to Enkrypt; changing it changes nothing remotely"
     ),
+    default=False,
 )
 
 
@@ -388,9 +392,9 @@ def render_reference(schema: Schema) -> str:
         "contract overlay (`schema/contract.yaml`). Each nested object can be given as its `...Args` class or as a",
         "plain dict (`...ArgsDict`). **On change**: *replace* deletes and re-creates the model (its identity),",
         "*update* is one `PATCH /models/modify-model`. **Secret** fields are stored encrypted in state.",
-        "Unset optional fields are not sent; Enkrypt applies its own defaults.\n",
-        "| input | type | required | on change | secret | description |",
-        "|---|---|---|---|---|---|",
+        "Unset optional fields are not sent; **default** is what Enkrypt then applies (`-`: none documented).\n",
+        "| input | type | required | default | on change | secret | description |",
+        "|---|---|---|---|---|---|---|",
     ]
 
     def rows(fields: list[Field], prefix: str, parent_secret: bool) -> None:
@@ -399,9 +403,10 @@ def render_reference(schema: Schema) -> str:
             secret = f.secret or parent_secret
             target = f.item if f.kind == "array" and f.item else f
             desc = _doc(f).replace("|", "\\|")
-            change = "replace" if f.replace else "update"
+            change = "replace" if f.replace else "none (local)" if f is ADOPT_EXISTING else "update"
+            default = "-" if f.default is None else json.dumps(f.default)
             out.append(
-                f"| `{name}` | {_ref_type(f)} | {'yes' if f.required else 'no'} | {change} | "
+                f"| `{name}` | {_ref_type(f)} | {'yes' if f.required else 'no'} | {default} | {change} | "
                 f"{'yes' if secret else 'no'} | {desc} |"
             )
             if target.kind == "object" and target.obj is not None:

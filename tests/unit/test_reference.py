@@ -1,0 +1,116 @@
+"""docs/reference.md is generated from the same schema as the code, is fresh, and covers every input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pulumi_enkrypt import inputs, wire
+from pulumi_enkrypt.resource import Model
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE = REPO / "docs" / "reference.md"
+COLUMNS = ["input", "type", "required", "default", "on change", "secret", "description"]
+
+
+def _rows() -> tuple[list[str], dict[str, dict[str, str]]]:
+    """The header and the rows of the reference table, keyed by input path (``a.b[].c``)."""
+    lines = [line for line in REFERENCE.read_text().splitlines() if line.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    rows: dict[str, dict[str, str]] = {}
+    for line in lines[2:]:
+        cells = [c.strip() for c in line.strip().strip("|").replace("\\|", "\0").split("|")]
+        row = dict(zip(header, (c.replace("\0", "|") for c in cells), strict=True))
+        rows[row["input"].strip("`")] = row
+    return header, rows
+
+
+def _nested(annotation: Any) -> tuple[type[wire.WireModel] | None, bool]:
+    origin = get_origin(annotation)
+    if origin is list:
+        return _nested(get_args(annotation)[0])[0], True
+    if origin is not None:
+        for arg in get_args(annotation):
+            model, is_list = _nested(arg)
+            if model is not None or is_list:
+                return model, is_list
+        return None, False
+    if isinstance(annotation, type) and issubclass(annotation, wire.WireModel):
+        return annotation, False
+    return None, False
+
+
+def _wire_fields(
+    model: type[wire.WireModel] = wire.ModelRequest, path: str = "", secret: bool = False
+) -> list[tuple[str, str, bool, bool]]:
+    """(doc path, secret-path form, required, secret) of every field of the wire schema, recursively."""
+    found = []
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        doc_path = f"{path}.{key}" if path else key
+        secret_path = doc_path.replace("[]", "[*]")
+        is_secret = secret or secret_path in wire.SECRET_PATHS
+        found.append((doc_path, secret_path, info.is_required(), is_secret))
+        nested, is_list = _nested(info.annotation)
+        if nested is not None:
+            found += _wire_fields(nested, doc_path + ("[]" if is_list else ""), is_secret)
+    return found
+
+
+def test_generated_files_are_fresh() -> None:
+    done = subprocess.run(
+        [sys.executable, str(REPO / "codegen" / "generate.py"), "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, f"run `python codegen/generate.py`:\n{done.stdout}{done.stderr}"
+
+
+def test_reference_has_the_columns() -> None:
+    header, _ = _rows()
+    assert header == COLUMNS
+
+
+def test_every_wire_field_is_documented() -> None:
+    _, rows = _rows()
+    fields = _wire_fields()
+    assert len(fields) > 80
+    missing = [path for path, *_ in fields if path not in rows]
+    assert not missing, f"fields of the wire schema missing from docs/reference.md: {missing}"
+    for path, secret_path, required, secret in fields:
+        row = rows[path]
+        assert row["type"], path
+        assert row["required"] == ("yes" if required else "no"), path
+        expected_change = "replace" if secret_path in wire.REPLACE_ON_CHANGE else "update"
+        assert row["on change"] == expected_change, path
+        assert row["secret"] == ("yes" if secret else "no"), path
+        assert row["description"], path
+    extra = set(rows) - {path for path, *_ in fields} - {"adopt_existing"}
+    assert not extra, f"documented inputs that the schema does not have: {sorted(extra)}"
+
+
+def test_every_secret_path_is_marked_secret() -> None:
+    _, rows = _rows()
+    for path in wire.SECRET_PATHS:
+        assert rows[path.replace("[*]", "[]")]["secret"] == "yes", path
+
+
+def test_top_level_rows_are_the_model_inputs() -> None:
+    """The reference's top-level inputs are exactly the keyword arguments of Model and ModelArgs."""
+    import inspect
+
+    _, rows = _rows()
+    top = {path for path in rows if "." not in path and "[" not in path}
+    model_params = set(inspect.signature(Model.__init__).parameters) - {"self", "resource_name", "args", "opts"}
+    args_params = set(inspect.signature(inputs.ModelArgs.__init__).parameters) - {"__self__"}
+    assert top == model_params == args_params
+    adopt = rows["adopt_existing"]
+    assert (adopt["type"], adopt["required"], adopt["secret"]) == ("boolean", "no", "no")
+    assert "Default false" in adopt["description"]
+
+
+def test_reference_states_each_default() -> None:
+    header, rows = _rows()
+    assert "default" in header
+    assert rows["model_config.rate_per_min"]["default"] == "20"
+    assert rows["adopt_existing"]["default"] == "false"
