@@ -1,0 +1,202 @@
+"""``pulumi-enkrypt``: command-line tools around the provider.
+
+``pulumi-enkrypt export`` brings an existing Enkrypt account under code: it lists the account's models (skipping
+Enkrypt's sample models) and writes a Pulumi program declaring each as a typed ``enkrypt.Model`` with
+``adopt_existing=True``, plus the ``pulumi config set --secret`` lines for the secrets the program reads from
+stack configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from .client import EnkryptError
+from .codegen_program import RenderedProgram, render_program
+from .settings import DEFAULT_BASE_URL, KEY_BASE_URL, NAMESPACE, SettingsError, resolve_settings
+
+__all__ = ["main"]
+
+DEFAULT_PROJECT = "enkrypt-models"
+
+
+class Progress:
+    """Progress lines on stderr: rewritten in place on a terminal, a few plain lines otherwise (CI logs)."""
+
+    def __init__(self, stream: TextIO, *, quiet: bool = False) -> None:
+        self.stream = stream
+        self.quiet = quiet
+        self.tty = stream.isatty()
+        self._last_step = -1
+        self._open = False
+
+    def line(self, text: str) -> None:
+        if self.quiet:
+            return
+        self._end()
+        print(text, file=self.stream, flush=True)
+
+    def step(self, done: int, total: int, what: str) -> None:
+        """``Wrote 7 of 20 models``; on a terminal every step, elsewhere about every tenth and the last."""
+        if self.quiet:
+            return
+        text = f"{what} {done} of {total} models"
+        if self.tty:
+            self.stream.write("\r\x1b[K" + text)
+            self.stream.flush()
+            self._open = True
+            if done == total:
+                self._end()
+            return
+        tenth = done * 10 // max(total, 1)
+        if done == total or tenth != self._last_step:
+            self._last_step = tenth
+            print(text, file=self.stream, flush=True)
+
+    def _end(self) -> None:
+        if self._open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._open = False
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pulumi-enkrypt", description="Tools for the Enkrypt AI Pulumi provider.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    export = sub.add_parser(
+        "export",
+        help="write a Pulumi program that adopts the models of an Enkrypt account",
+        description=(
+            "List the models of an Enkrypt account (the project of the API key) and write a Pulumi program "
+            "declaring each as enkrypt.Model(..., adopt_existing=True). Secrets are read from stack config; "
+            "the `pulumi config set --secret` lines go to config-commands.sh (mode 0600: it holds the secret "
+            "values the server returned; delete it after running it). The API key comes from ENKRYPTAI_API_KEY "
+            "(or ENKRYPT_API_KEY); the base URL from --base-url, else ENKRYPTAI_BASE_URL, else "
+            f"{DEFAULT_BASE_URL}."
+        ),
+    )
+    export.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help="write __main__.py, Pulumi.yaml and config-commands.sh into DIR (default: print the program to stdout "
+        "and the config lines to stderr)",
+    )
+    export.add_argument("--base-url", metavar="URL", help=f"Enkrypt API base URL (default {DEFAULT_BASE_URL})")
+    export.add_argument("--stack", metavar="STACK", help="add --stack STACK to the generated config commands")
+    export.add_argument("--project-name", metavar="NAME", default=DEFAULT_PROJECT, help="name in Pulumi.yaml")
+    export.add_argument("--include-samples", action="store_true", help="also export Enkrypt's sample models")
+    export.add_argument(
+        "--placeholders",
+        action="store_true",
+        help=f"write REPLACE_ME instead of the secret values in the config commands (default: the values "
+        f"the server returned; masked ones are always {'REPLACE_ME'})",
+    )
+    export.add_argument("--force", action="store_true", help="overwrite existing files in DIR")
+    export.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    return parser
+
+
+def _pulumi_yaml(project: str) -> str:
+    return f"name: {project}\ndescription: Enkrypt AI models exported by pulumi-enkrypt export\nruntime: python\n"
+
+
+def _write(path: Path, text: str, *, force: bool, mode: int = 0o644) -> None:
+    if path.exists() and not force:
+        raise FileExistsError(f"{path} exists (use --force to overwrite)")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(path, mode)
+
+
+def export(
+    args: argparse.Namespace,
+    *,
+    env: Mapping[str, str] = os.environ,
+    stdout: TextIO = sys.stdout,
+    stderr: TextIO = sys.stderr,
+    list_models: Callable[[], list[dict[str, Any]]] | None = None,
+) -> int:
+    progress = Progress(stderr, quiet=args.quiet)
+    config = {f"{NAMESPACE}:{KEY_BASE_URL}": args.base_url} if args.base_url else None
+    settings = resolve_settings(config, env)
+    if list_models is None:
+        progress.line(f"Listing models at {settings.base_url} ...")
+        with settings.create_client() as api:
+            models = api.list_models()
+    else:
+        models = list_models()
+    samples = [m for m in models if m.get("is_sample")]
+    chosen = models if args.include_samples else [m for m in models if not m.get("is_sample")]
+    skipped = "" if args.include_samples or not samples else f" ({len(samples)} sample models skipped)"
+    progress.line(f"Listed {len(chosen)} models{skipped}")
+    projects = sorted({str(m["project_name"]) for m in chosen if m.get("project_name")})
+
+    program: RenderedProgram = render_program(
+        chosen,
+        project=", ".join(projects) or None,
+        placeholders=args.placeholders,
+        on_model=lambda done, total: progress.step(done, total, "Rendered"),
+    )
+    base_url = settings.base_url if settings.base_url != DEFAULT_BASE_URL else None
+    script = program.config_script(stack=args.stack, base_url=base_url)
+    for warning in program.warnings:
+        progress.line(f"warning: {warning}")
+
+    if args.output is None:
+        stdout.write(program.main_py)
+        stdout.flush()
+        print(script, file=stderr)
+        return 0
+
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    targets = [out / "__main__.py", out / "Pulumi.yaml", out / "config-commands.sh"]
+    if not args.force:
+        existing = [str(p) for p in targets if p.exists()]
+        if existing:
+            raise FileExistsError(f"{', '.join(existing)} exist (use --force to overwrite)")
+    _write(out / "Pulumi.yaml", _pulumi_yaml(args.project_name), force=True)
+    _write(out / "config-commands.sh", script, force=True, mode=0o600)
+    # The program is written model by model, so a long export shows where it is.
+    with (out / "__main__.py").open("w", encoding="utf-8") as fh:
+        fh.write(program.header)
+        total = len(program.models)
+        for i, model in enumerate(program.models, 1):
+            fh.write("\n" + model.source + "\n")
+            progress.step(i, total, "Wrote")
+    if not program.models:
+        progress.line("Wrote 0 of 0 models")
+    unknown = sum(1 for s in program.secrets if not s.known)
+    progress.line(f"Wrote {out / '__main__.py'}, {out / 'Pulumi.yaml'} and {out / 'config-commands.sh'}")
+    steps = [
+        f"cd {out}",
+        f"pulumi stack init {args.stack or 'dev'}",
+        "bash config-commands.sh && rm config-commands.sh"
+        + (f"   # first replace the {unknown} REPLACE_ME values" if unknown else ""),
+        "pulumi preview   # expect one create (adopt) per model; `pulumi up` takes them over",
+    ]
+    progress.line("Next:\n  " + "\n  ".join(steps))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "export":
+            return export(args)
+    except (SettingsError, EnkryptError, FileExistsError) as exc:
+        print(f"pulumi-enkrypt: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
