@@ -8,20 +8,50 @@ pickled into state.
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import pulumi.dynamic as dyn
 
 from . import spec, wire
 from .client import (
+    EnkryptAuthError,
     EnkryptClient,
     EnkryptConflictError,
     EnkryptMaybeCommittedError,
     EnkryptNotFoundError,
 )
 from .settings import Settings, resolve_settings
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+AUTH_ADVICE = (
+    "Enkrypt rejected the API key. Set the right one with `pulumi config set --secret enkrypt:apiKey <key>` "
+    "(or ENKRYPTAI_API_KEY). `pulumi refresh` and `pulumi destroy` use the configuration saved by the last "
+    "`pulumi up`: after changing the key, run `pulumi up` first, or add --run-program."
+)
+
+
+def _explain_auth(method: _F) -> _F:
+    """A 401/403 says what to do about it: which setting to fix, and the engine's rule for stale config."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except EnkryptAuthError as err:
+            raise EnkryptAuthError(
+                f"{err.message}. {AUTH_ADVICE}",
+                status=err.status,
+                request_id=err.request_id,
+                method=err.method,
+                path=err.path,
+            ) from None
+
+    return wrapper  # type: ignore[return-value]
+
 
 # How often create re-reads and re-adds when a write's outcome is unknown (dropped connection).
 _CREATE_ROUNDS = 4
@@ -81,6 +111,7 @@ class ModelProvider(dyn.ResourceProvider):
 
     # -- remote steps ------------------------------------------------------------------------------------
 
+    @_explain_auth
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         body = spec.request_body(props)
         name, version = spec.identity(body)
@@ -126,6 +157,7 @@ class ModelProvider(dyn.ResourceProvider):
             path="/models/add-model",
         )
 
+    @_explain_auth
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         if "model_saved_name" in props and "model_version" in props:
             name, version = spec.identity(props)
@@ -139,6 +171,7 @@ class ModelProvider(dyn.ResourceProvider):
             inputs[spec.ADOPT_EXISTING] = props[spec.ADOPT_EXISTING]
         return dyn.ReadResult(spec.resource_id(name, version), spec.outputs(inputs, model), inputs)
 
+    @_explain_auth
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         body = spec.request_body(news)
         name, version = spec.identity(olds)
@@ -152,6 +185,7 @@ class ModelProvider(dyn.ResourceProvider):
             model = self._add(body, adopt=True)
         return dyn.UpdateResult(spec.outputs(news, model))
 
+    @_explain_auth
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         if "model_saved_name" in props and "model_version" in props:
             name, version = spec.identity(props)
