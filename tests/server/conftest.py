@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from server_helpers import DEFAULTS, KEY, OTHER_KEY
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
+
+from server_helpers import DEFAULTS, KEY, OTHER_KEY
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,10 @@ import re
 from typing import Any
 
 import httpx
-from server_helpers import KEY, OTHER_KEY, ident, make_body
 
 from pulumi_enkrypt.server.process import RunningServer
+
+from server_helpers import KEY, OTHER_KEY, ident, make_body
 
 HEX = re.compile(r"^[0-9a-f]{16,}$")
 

@@ -6,9 +6,10 @@ import time
 
 import httpx
 import pytest
-from server_helpers import KEY, OTHER_KEY, ident, make_body
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
+
+from server_helpers import KEY, OTHER_KEY, ident, make_body
 
 
 def _statuses(server: RunningServer, n: int) -> list[int]:

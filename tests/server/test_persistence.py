@@ -5,9 +5,10 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from server_helpers import KEY, ident, make_body
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
+
+from server_helpers import KEY, ident, make_body
 
 
 def _post(server: RunningServer, name: str) -> int:

@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from server_helpers import KEY
-
 from pulumi_enkrypt.server.process import start_server
+
+from server_helpers import KEY
 
 CHECKS = ",".join(
     [

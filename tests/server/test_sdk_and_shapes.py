@@ -9,9 +9,10 @@ import pytest
 from enkryptai_sdk import ModelClient  # type: ignore[import-untyped]
 from enkryptai_sdk.dto import ModelCollection, ModelConfig  # type: ignore[import-untyped]
 from enkryptai_sdk.models import ModelClientError  # type: ignore[import-untyped]
-from server_helpers import ident, make_body
 
 from pulumi_enkrypt.server.process import RunningServer
+
+from server_helpers import ident, make_body
 
 SDK_TOP_LEVEL = {
     "created_at", "updated_at", "created_by", "updated_by", "model_id", "model_saved_name", "model_version",
