@@ -136,9 +136,11 @@ class ModelProvider(dyn.ResourceProvider):
                     return existing  # our own earlier attempt landed
                 if adopt:
                     return api.modify_model(name, version, body, retry_writes_on_disconnect=True, secrets=secrets)
+                identical = spec.same_model(spec.server_view(existing, body), body)
                 raise EnkryptConflictError(
-                    f"Enkrypt already has a model named {name!r} version {version!r} in this project. "
-                    "Set adopt_existing=True on the resource to take it over (it will be modified to match), "
+                    f"Enkrypt already has a model named {name!r} version {version!r} in this project"
+                    + (" (identical to this one: perhaps made by an interrupted run)" if identical else "")
+                    + ". Set adopt_existing=True on the resource to take it over (it will be modified to match), "
                     "or choose another model_saved_name / model_version.",
                     status=409,
                     method="POST",

@@ -71,6 +71,8 @@ def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) 
     """Every reason the properties are not a valid model, skipping what is still unknown."""
     body = wire.normalize_request(schema_part(props))
     _, errors = wire.validate_request(body, strict_providers=strict_providers)
+    allowed = {*wire.SCHEMA_FIELDS, *wire.SERVER_FIELDS, ADOPT_EXISTING, "__provider"}
+    errors += [wire.FieldError(k, "is not a field of the Enkrypt model schema") for k in props if k not in allowed]
     unknown = _unknown_paths(body)
     if not unknown:
         return errors

@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # make `pulumi_harness
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
 
+from local_server import E2E_API_KEY
 from pulumi_harness import ensure_cli
 
 
@@ -26,8 +27,6 @@ def pulumi_cli() -> Path:
     except RuntimeError as err:
         pytest.fail(f"the pinned Pulumi CLI is unavailable: {err}", pytrace=False)
 
-
-E2E_API_KEY = "e2e-api-key-3f9a7c"
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import yaml
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
 
-from conftest import E2E_API_KEY
+from local_server import E2E_API_KEY
 from pulumi_harness import PulumiProject
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ import pytest
 
 from pulumi_enkrypt.server.process import RunningServer
 
-from conftest import E2E_API_KEY
+from local_server import E2E_API_KEY
 from pulumi_harness import PulumiProject
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
 
 from provider_host import ProviderHost
-
-API_KEY = "test-key-provider"
-OPENAPI = Path(__file__).resolve().parents[2] / "schema" / "add-model.openapi.yaml"
-
-
-def enkrypt_examples() -> dict[str, dict[str, Any]]:
-    """Enkrypt's own request examples from its OpenAPI: the Together model and the custom agent."""
-    spec = yaml.safe_load(OPENAPI.read_text())
-    examples = spec["paths"]["/models/add-model"]["post"]["requestBody"]["content"]["application/json"]["examples"]
-    return {name: json.loads(json.dumps(e["value"])) for name, e in examples.items()}
+from provider_support import API_KEY
 
 
 @pytest.fixture(scope="module")

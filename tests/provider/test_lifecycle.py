@@ -11,8 +11,8 @@ import pytest
 from pulumi_enkrypt.client import EnkryptClient
 from pulumi_enkrypt.server.process import RunningServer
 
-from conftest import API_KEY, enkrypt_examples
 from provider_host import UNKNOWN, ProviderHost, without_provider
+from provider_support import API_KEY, enkrypt_examples
 
 EXAMPLES = enkrypt_examples()
 

@@ -1,0 +1,399 @@
+"""Property-based tests of `check` over generated bad (and good) input.
+
+Raw dicts start from Enkrypt's own request examples (schema/add-model.openapi.yaml) and get one mutation each:
+a wrong type anywhere, an out-of-range port, an unknown enum value, a missing required key, an extra key, a
+huge string, a custom_payload without {prompt}, nested junk, a rule across fields. Typed inputs are built from
+the generated ``...Args`` classes with generated values and converted as the resource converts them.
+
+For every input: ``check`` raises nothing; an invalid input gets at least one failure, and the failure names
+the mutated key path; every failure path is a real key path in the input (or a missing key under one); a valid
+input gets none. A share of the inputs also goes through the SDK's own provider host over gRPC, configured
+with a live local server, whose request count must stay 0.
+
+The server side (schemathesis against the local server's OpenAPI, no 5xx) is tests/server/test_schemathesis.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pulumi_enkrypt import spec, wire
+from pulumi_enkrypt.inputs import (
+    ContextArgs,
+    CustomHeaderArgs,
+    EndpointArgs,
+    ModelArgs,
+    ModelConfigArgs,
+    PathsArgs,
+    ToolArgs,
+)
+from pulumi_enkrypt.resource import _plain
+from pulumi_enkrypt.server.process import RunningServer, start_server
+
+from fault_helpers import FIGURES
+from provider_host import ProviderHost
+
+OPENAPI = Path(__file__).resolve().parents[2] / "schema" / "add-model.openapi.yaml"
+API_KEY = "properties-key-2a9d"
+SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+HOST_SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+
+
+def _examples() -> list[dict[str, Any]]:
+    doc = yaml.safe_load(OPENAPI.read_text())
+    examples = doc["paths"]["/models/add-model"]["post"]["requestBody"]["content"]["application/json"]["examples"]
+    return [json.loads(json.dumps(e["value"])) for e in examples.values()]
+
+
+EXAMPLES = _examples()
+Path_ = tuple[Any, ...]
+
+
+# --------------------------------------------------------------------------------------------- key paths
+
+
+def fmt(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse(path: str) -> list[Any]:
+    return [int(p[1:-1]) if p.startswith("[") else p for p in re.findall(r"\[\d+\]|[^.\[\]]+", path)]
+
+
+def is_real_path(body: Any, path: str) -> bool:
+    """The path exists in ``body``, or all of it but the last key does (a missing key under a real parent)."""
+    if path in ("(body)", "body"):
+        return True
+    if isinstance(body, dict) and path in body:  # a top-level key that itself holds dots or brackets
+        return True
+    node = body
+    parts = parse(path)
+    for i, part in enumerate(parts):
+        in_list = isinstance(part, int) and isinstance(node, list) and part < len(node)
+        in_dict = isinstance(part, str) and isinstance(node, dict) and part in node
+        if in_list or in_dict:
+            node = node[part]
+        else:
+            return i == len(parts) - 1 and isinstance(node, dict)
+    return True
+
+
+def related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + ".") or a.startswith(b + "[") or b.startswith(a + ".") or b.startswith(a + "[")
+
+
+def leaves(node: Any, path: Path_ = ()) -> Iterator[Path_]:
+    """Every key path of a body, containers included; nothing inside the free-form custom_payload."""
+    if path:
+        yield path
+    if path[-1:] == ("custom_payload",):
+        return
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from leaves(v, (*path, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from leaves(v, (*path, i))
+
+
+def get(body: Any, path: Path_) -> Any:
+    for p in path:
+        body = body[p]
+    return body
+
+
+def put(body: Any, path: Path_, value: Any) -> None:
+    get(body, path[:-1])[path[-1]] = value
+
+
+# --------------------------------------------------------------------------------------------- strategies
+
+junk_scalar = st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.text(max_size=20))
+junk = st.recursive(junk_scalar, lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+other_container = {
+    dict: st.lists(junk_scalar, min_size=1, max_size=3),
+    list: st.dictionaries(st.text(max_size=5), junk),
+}
+ENUM_PATHS = [p for p in wire.KNOWN_VALUES if p != "model_config.model_provider"]
+REQUIRED = [
+    ("model_saved_name",),
+    ("model_version",),
+    ("model_config",),
+    ("model_config", "model_provider"),
+    ("model_config", "endpoint", "scheme"),
+    ("model_config", "endpoint", "host"),
+    ("model_config", "endpoint", "port"),
+    ("model_config", "endpoint", "base_path"),
+]
+# Top level: see test_an_unknown_top_level_key_is_reported.
+EXTRA_UNDER = [("model_config",), ("model_config", "endpoint"), ("model_config", "auth_data")]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
+    """(body, mutation kind, key path the failure must name)."""
+    body = copy.deepcopy(draw(st.sampled_from(EXAMPLES)))
+    kind = draw(
+        st.sampled_from(
+            [
+                "wrong_type",
+                "port",
+                "enum",
+                "missing",
+                "extra",
+                "huge",
+                "no_prompt",
+                "junk",
+                "jwt",
+                "foundation",
+                "empty",
+            ]
+        )
+    )
+    cfg = body["model_config"]
+    if kind == "wrong_type":
+        paths = [p for p in leaves(body) if not isinstance(get(body, p), type(None))]
+        path = draw(st.sampled_from(paths))
+        value = get(body, path)
+        if isinstance(value, dict):
+            bad = draw(other_container[dict])
+        elif isinstance(value, list):
+            bad = draw(other_container[list])
+        else:  # a scalar where a container is never right, and the other way round
+            bad = draw(st.one_of(st.dictionaries(st.text(min_size=1, max_size=5), junk, min_size=1), st.just([[1]])))
+        if isinstance(path[-1], int) and isinstance(get(body, path[:-1]), list) and path[-2] == "certifications":
+            bad = {"not": "a string"}
+        put(body, path, bad)
+        return body, kind, fmt(path)
+    if kind == "port":
+        port = draw(st.one_of(st.integers(max_value=0), st.integers(min_value=65536)))
+        cfg["endpoint"]["port"] = port
+        return body, kind, "model_config.endpoint.port"
+    if kind == "enum":
+        path = draw(st.sampled_from(ENUM_PATHS))
+        allowed = wire.KNOWN_VALUES[path]
+        value = draw(st.text(min_size=1, max_size=12).filter(lambda s: s not in allowed))
+        parts = [p for p in path.replace("[*]", "").split(".")]
+        node = body
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        if path.endswith("[*]"):
+            node[parts[-1]] = [*node.get(parts[-1], []), value]
+            return body, kind, path.replace("[*]", f"[{len(node[parts[-1]]) - 1}]")
+        node[parts[-1]] = value
+        return body, kind, path
+    if kind == "missing":
+        path = draw(st.sampled_from(REQUIRED))
+        del get(body, path[:-1])[path[-1]]
+        return body, kind, fmt(path)
+    if kind == "extra":
+        under = draw(st.sampled_from(EXTRA_UNDER))
+        key = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12))
+        node = get(body, under)
+        if key in node or key in wire._declared_at(".".join(under)):
+            key = "not_a_field_" + key
+        node[key] = draw(junk)
+        return body, kind, fmt((*under, key))
+    if kind == "huge":
+        field, limit = draw(st.sampled_from([("system_description", 2000), ("policy_description", 5000)]))
+        cfg["context"] = {field: "x" * draw(st.integers(min_value=limit + 1, max_value=limit * 3))}
+        return body, kind, f"model_config.context.{field}"
+    if kind == "no_prompt":
+        cfg["custom_payload"] = draw(
+            st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=10), min_size=1).filter(
+                lambda d: "{prompt}" not in json.dumps(d)
+            )
+        )
+        return body, kind, "model_config.custom_payload"
+    if kind == "junk":
+        path = draw(st.sampled_from([("model_config",), ("model_config", "endpoint"), ("model_config", "auth_data")]))
+        put(body, path, draw(st.one_of(junk_scalar.filter(lambda v: v != ""), st.lists(junk, min_size=1))))
+        return body, kind, fmt(path)
+    if kind == "jwt":
+        cfg["model_auth_type"] = "jwt"
+        cfg.pop("model_jwt_config", None)
+        return body, kind, "model_config.model_jwt_config"
+    if kind == "foundation":
+        body["testing_for"] = "foundationModels"
+        body.pop("model_name", None)
+        return body, kind, "model_name"
+    body[draw(st.sampled_from(["model_saved_name", "model_version"]))] = ""
+    return body, kind, "model_saved_name" if body["model_saved_name"] == "" else "model_version"
+
+
+names = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30)
+
+
+@st.composite
+def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
+    body = copy.deepcopy(draw(st.sampled_from(EXAMPLES)))
+    body["model_saved_name"] = draw(names)
+    body["model_version"] = draw(names)
+    body["model_config"]["endpoint"]["port"] = draw(st.integers(min_value=1, max_value=65535))
+    body["model_config"]["model_provider"] = draw(
+        st.one_of(st.sampled_from(list(wire.KNOWN_VALUES["model_config.model_provider"])), names)
+    )  # open enum: unknown providers are accepted
+    for key in draw(st.sets(st.sampled_from(["apikeys", "paths", "auth_data", "metadata", "system_prompt"]))):
+        body["model_config"].pop(key, None)
+    return body
+
+
+@st.composite
+def typed_inputs(draw: st.DrawFn) -> tuple[ModelArgs, str | None]:
+    """ModelArgs built from generated values; (args, the path a failure must name, or None if valid)."""
+    bad_port = draw(st.booleans())
+    port = draw(st.integers(min_value=65536) if bad_port else st.integers(min_value=1, max_value=65535))
+    prompt_payload = draw(st.booleans())
+    payload = (
+        {"input": "{prompt}"}
+        if prompt_payload
+        else {"input": draw(st.text(max_size=10).filter(lambda s: "{prompt}" not in s))}
+    )
+    config = ModelConfigArgs(
+        model_provider=draw(st.sampled_from(list(wire.KNOWN_VALUES["model_config.model_provider"]))),
+        hosting_type=draw(st.sampled_from([None, "External", "Internal"])),
+        endpoint=EndpointArgs(scheme="https", host=draw(names), port=port, base_path=draw(st.text(max_size=10))),
+        paths=PathsArgs(chat=draw(st.text(max_size=10))),
+        apikeys=draw(st.lists(st.text(min_size=1, max_size=20), max_size=2)),
+        input_modalities=draw(st.lists(st.sampled_from(["text", "image", "audio"]), max_size=3)),
+        tools=[ToolArgs(name=draw(names), description=draw(names))],
+        custom_headers=[CustomHeaderArgs(key=draw(names), value=draw(st.text(max_size=10)))],
+        custom_payload=payload,
+        rate_per_min=draw(st.one_of(st.none(), st.integers(0, 500), st.floats(0, 500))),
+        context=ContextArgs(system_description=draw(st.text(max_size=50))),
+    )
+    args = ModelArgs(model_saved_name=draw(names), model_version=draw(names), model_config=config)
+    expected = "model_config.endpoint.port" if bad_port else (None if prompt_payload else "model_config.custom_payload")
+    return args, expected
+
+
+def as_engine_sends(args: ModelArgs) -> dict[str, Any]:
+    """What the provider's check receives: the resource's own conversion, then plain JSON values."""
+    return json.loads(json.dumps(_plain(args)))
+
+
+# --------------------------------------------------------------------------------------------- properties
+
+
+def assert_failures_name(body: dict[str, Any], failures: list[tuple[str, str]], where: str) -> None:
+    assert failures, f"no failure for an input invalid at {where}"
+    paths = [p for p, _ in failures]
+    assert any(related(p, where) for p in paths), f"failures {paths} do not name {where}"
+    for path, reason in failures:
+        assert reason, path
+        assert is_real_path(body, path), f"failure path {path!r} is not a key path of the input"
+
+
+def direct(body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(e.path, e.reason) for e in spec.check_failures(body)]
+
+
+@given(mutated())
+@SETTINGS
+def test_every_mutation_is_reported_at_its_path(case: tuple[dict[str, Any], str, str]) -> None:
+    body, kind, where = case
+    FIGURES.add_inputs(f"raw-{kind}")
+    assert_failures_name(body, direct(body), where)
+
+
+@given(valid_bodies())
+@settings(SETTINGS, max_examples=100)
+def test_valid_bodies_pass(body: dict[str, Any]) -> None:
+    FIGURES.add_inputs("raw-valid")
+    assert direct(body) == []
+
+
+@given(
+    st.one_of(
+        junk,
+        st.dictionaries(st.text(max_size=12), junk, max_size=6),
+        st.builds(lambda j: {"model_saved_name": "n", "model_version": "v", "model_config": j}, junk),
+    )
+)
+@settings(SETTINGS, max_examples=150)
+def test_arbitrary_junk_never_raises(value: Any) -> None:
+    FIGURES.add_inputs("raw-junk")
+    body = value if isinstance(value, dict) else {"model_config": value}
+    failures = direct(body)  # must not raise
+    assert failures
+    for path, _ in failures:
+        assert is_real_path(body, path), path
+
+
+@given(typed_inputs())
+@settings(SETTINGS, max_examples=150)
+def test_typed_inputs_are_checked_like_raw_ones(case: tuple[ModelArgs, str | None]) -> None:
+    args, where = case
+    FIGURES.add_inputs("typed")
+    body = as_engine_sends(args)
+    failures = direct(body)
+    if where is None:
+        assert failures == [], failures
+    else:
+        assert_failures_name(body, failures, where)
+
+
+# --------------------------------------------------------------------------------------------- through the host
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    with start_server(str(tmp_path_factory.mktemp("props") / "enkrypt.sqlite"), [API_KEY]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def host(live_server: RunningServer) -> Iterator[ProviderHost]:
+    h = ProviderHost()
+    h.configure({"enkrypt:apiKey": API_KEY, "enkrypt:baseUrl": live_server.url})
+    yield h
+    h.close()
+
+
+def _requests(server: RunningServer) -> int:
+    return sum(n for k, n in server.stats()["requests"].items() if " /models/" in k)
+
+
+@given(st.one_of(mutated().map(lambda c: (c[0], c[2])), valid_bodies().map(lambda b: (b, None))))
+@HOST_SETTINGS
+def test_check_through_the_provider_host(host: ProviderHost, live_server: RunningServer, case: Any) -> None:
+    body, where = case
+    FIGURES.add_inputs("host")
+    _, failures = host.check({}, body)  # a gRPC error would raise here
+    if where is None:
+        assert failures == []
+    else:
+        assert_failures_name(body, failures, where)
+
+
+def test_an_unknown_top_level_key_is_reported() -> None:
+    """A typo at the top level of a raw dict (``Model("m", args={...})``) must fail like one further down.
+
+    Today ``spec.check_failures`` looks only at ``schema_part(props)``, so ``model_nmae`` is silently dropped
+    while ``model_config.model_nmae`` is reported: the model is created without the field the user meant.
+    """
+    body = copy.deepcopy(EXAMPLES[0])
+    body["model_nmae"] = body.pop("model_name")
+    body["testing_for"] = "agents"  # so the missing model_name is not what gets reported
+    FIGURES.add_inputs("raw-top-level-typo")
+    assert_failures_name(body, direct(body), "model_nmae")
+
+
+def test_check_sent_no_request(host: ProviderHost, live_server: RunningServer) -> None:
+    """Runs after the host property test (file order): the server saw no model request at all."""
+    sent = _requests(live_server)
+    FIGURES.bump("requests_sent_by_check", sent)
+    assert sent == 0
