@@ -5,6 +5,7 @@ One source for the model schema: ``schema/add-model.openapi.yaml`` (Enkrypt's ow
 
 - ``pulumi_enkrypt/enums.py``     the string enums,
 - ``pulumi_enkrypt/_wire_gen.py`` the pydantic v2 wire models (request body),
+- ``pulumi_enkrypt/schema_facts.py`` secret paths, enum values, identity fields as plain data,
 - ``pulumi_enkrypt/inputs.py``    the Pulumi input types (``...Args`` classes and ``...ArgsDict`` TypedDicts),
 - ``docs/reference.md``           the reference of every input.
 
@@ -72,6 +73,7 @@ class Schema:
     secrets: list[str]
     replace: list[str]
     open_enums: dict[str, list[str]]
+    overlay: dict[str, Any]
 
 
 def _pascal(key: str) -> str:
@@ -160,7 +162,7 @@ def load_schema() -> Schema:
 
     root = build_object("", root_node)
     open_enums = {path: list(values) for path, values in overlay["open_enums"].items()}
-    return Schema(root, objects, enums, secrets, replace, open_enums)
+    return Schema(root, objects, enums, secrets, replace, open_enums, overlay)
 
 
 # ----------------------------------------------------------------------------------------------- enums
@@ -240,22 +242,45 @@ def render_wire(schema: Schema) -> str:
             out.append(f"    {f.attr}: {annotation}{rhs}")
             out.append(f'    """{f.description}"""')
         out.append("")
-    out.append("")
-    out.append("SECRET_PATHS: tuple[str, ...] = (")
-    out += [f"    {p!r}," for p in schema.secrets]
-    out.append(")")
-    out.append('"""Key paths of the secret fields ("[*]" is every element of a list)."""\n')
-    out.append("REPLACE_ON_CHANGE: tuple[str, ...] = (" + "".join(f"{p!r}, " for p in schema.replace) + ")")
-    out.append('"""Top-level fields whose change makes a new model: the identity."""\n')
-    out.append("KNOWN_VALUES: dict[str, tuple[str, ...]] = {")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- facts
+
+
+def render_meta(schema: Schema) -> str:
+    """Schema facts as plain data, so the program process can use them without importing pydantic."""
+    overlay = schema.overlay
+    out = [
+        HEADER,
+        '"""Facts about the model schema as plain data (no pydantic: cheap to import)."""\n',
+        "from typing import Final\n",
+        "TOP_LEVEL_FIELDS: Final[tuple[str, ...]] = " + repr(tuple(f.key for f in schema.root.fields)),
+        '"""Top-level keys of a model body, in schema order."""\n',
+        "SECRET_PATHS: Final[tuple[str, ...]] = (",
+        *[f"    {p!r}," for p in schema.secrets],
+        ")",
+        '"""Key paths of the secret fields ("[*]" is every element of a list)."""\n',
+        "REPLACE_ON_CHANGE: Final[tuple[str, ...]] = " + repr(tuple(schema.replace)),
+        '"""Top-level fields whose change makes a new model: the identity."""\n',
+        "KNOWN_VALUES: Final[dict[str, tuple[str, ...]]] = {",
+    ]
     for obj in schema.objects:
         for f in obj.fields:
             target = f.item if f.kind == "array" and f.item else f
             if target.enum:
                 values = target.enum + schema.open_enums.get(target.path, [])
                 out.append(f"    {target.path!r}: {tuple(values)!r},")
-    out.append("}")
-    out.append('"""Allowed values of each enum field; open ones (model_provider) also accept unknown names."""')
+    out += [
+        "}",
+        '"""Allowed values of each enum field; open ones (model_provider) also accept unknown names."""\n',
+        f"ADOPT_EXISTING: Final = {overlay['adopt_input']!r}",
+        '"""The resource input that is never sent: take over an existing model."""\n',
+        "SERVER_FIELDS: Final[tuple[str, ...]] = " + repr(tuple(overlay["server_fields"])),
+        '"""Keys the server computes; never inputs, never drift."""\n',
+        "COMPUTED_OUTPUTS: Final[tuple[str, ...]] = " + repr(tuple(overlay["computed_outputs"])),
+        '"""Server fields the resource exposes as outputs."""',
+    ]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -424,6 +449,7 @@ def targets() -> dict[Path, str]:
     return {
         ROOT / "pulumi_enkrypt" / "enums.py": render_enums(schema),
         ROOT / "pulumi_enkrypt" / "_wire_gen.py": render_wire(schema),
+        ROOT / "pulumi_enkrypt" / "schema_facts.py": render_meta(schema),
         ROOT / "pulumi_enkrypt" / "inputs.py": render_inputs(schema),
         ROOT / "docs" / "reference.md": render_reference(schema),
     }

@@ -4,13 +4,8 @@
 forms) in :mod:`pulumi_enkrypt.inputs`; ``get_model`` looks up an existing model.
 """
 
-from .client import (
-    EnkryptAuthError,
-    EnkryptConflictError,
-    EnkryptError,
-    EnkryptNotFoundError,
-    EnkryptValidationError,
-)
+from typing import TYPE_CHECKING, Any
+
 from .enums import *  # noqa: F403
 from .enums import __all__ as _enum_names
 from .inputs import *  # noqa: F403
@@ -31,3 +26,24 @@ __all__ = [
     *_enum_names,
     *_input_names,
 ]
+
+_ERRORS = ("EnkryptAuthError", "EnkryptConflictError", "EnkryptError", "EnkryptNotFoundError", "EnkryptValidationError")
+
+if TYPE_CHECKING:
+    from .client import (
+        EnkryptAuthError,
+        EnkryptConflictError,
+        EnkryptError,
+        EnkryptNotFoundError,
+        EnkryptValidationError,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # The errors live with the HTTP client; importing it (and httpx) only when asked keeps the program's
+    # `import pulumi_enkrypt` cheap.
+    if name in _ERRORS:
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'pulumi_enkrypt' has no attribute {name!r}")

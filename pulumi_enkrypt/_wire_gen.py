@@ -275,36 +275,3 @@ class ModelRequest(WireModel):
     """List of certifications"""
     model_config_: ModelConfig = Field(alias='model_config')
     """Model Config"""
-
-
-SECRET_PATHS: tuple[str, ...] = (
-    'model_config.apikeys',
-    'model_config.model_jwt_config',
-    'model_config.auth_data.azure_client_secret',
-    'model_config.auth_data.gcp_service_account_json',
-    'model_config.auth_data.aws_access_key_id',
-    'model_config.auth_data.aws_secret_access_key',
-    'model_config.auth_data.boxai_client_secret',
-    'model_config.auth_data.xactly_password',
-    'model_config.auth_data.nutanix_user_session_id',
-    'model_config.custom_headers[*].value',
-    'model_config.custom_curl_command',
-)
-"""Key paths of the secret fields ("[*]" is every element of a list)."""
-
-REPLACE_ON_CHANGE: tuple[str, ...] = ('model_saved_name', 'model_version', )
-"""Top-level fields whose change makes a new model: the identity."""
-
-KNOWN_VALUES: dict[str, tuple[str, ...]] = {
-    'model_config.model_jwt_config.jwt_method': ('POST', 'GET'),
-    'model_config.metadata.llama2_format': ('openai',),
-    'model_config.metadata.mistral_format': ('openai', 'ollama'),
-    'model_config.model_provider': ('openai', 'together', 'huggingface', 'groq', 'azure_openai', 'anthropic', 'cohere', 'bedrock', 'gemini', 'ai21', 'fireworks', 'alibaba', 'portkey', 'deepseek', 'mistral', 'llama', 'openai_compatible', 'cohere_compatible', 'anthropic_compatible', 'custom', 'url', 'enkryptai', 'sierra', 'boxai', 'nutanix', 'xactly', 'hr', 'sofitest', 'xactly-cortex', 'xactly-intelligence', 'mattel', 'kastle', 'vg-curl', 'vg-login', 'marriott', 'supermoon'),
-    'model_config.hosting_type': ('External', 'Internal'),
-    'model_config.input_modalities[*]': ('text', 'image', 'audio'),
-    'model_config.output_modalities[*]': ('text',),
-    'model_config.model_auth_type': ('apikey', 'jwt'),
-    'model_config.custom_response_content_type': ('json',),
-    'testing_for': ('foundationModels', 'chatbotsAndCopilots', 'agents', 'URL'),
-}
-"""Allowed values of each enum field; open ones (model_provider) also accept unknown names."""

@@ -54,6 +54,8 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
+from .secrets import secret_strings
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
@@ -243,52 +245,9 @@ _STATUS_ERRORS: Final[dict[int, type[EnkryptError]]] = {
 # Secrets and scrubbing
 # ----------------------------------------------------------------------------------------------------
 
-# Secret locations in a ModelRequestObject (CONTRACT.md "Fields that are secrets"); "*" = every list item.
-SECRET_PATHS: Final[tuple[tuple[str, ...], ...]] = (
-    ("model_config", "apikeys"),
-    ("model_config", "model_jwt_config"),
-    ("model_config", "auth_data", "azure_client_secret"),
-    ("model_config", "auth_data", "gcp_service_account_json"),
-    ("model_config", "auth_data", "aws_access_key_id"),
-    ("model_config", "auth_data", "aws_secret_access_key"),
-    ("model_config", "auth_data", "boxai_client_secret"),
-    ("model_config", "auth_data", "xactly_password"),
-    ("model_config", "auth_data", "nutanix_user_session_id"),
-    ("model_config", "custom_headers", "*", "value"),
-    ("model_config", "custom_curl_command"),
-)
-
-
-def _string_leaves(value: Any) -> Generator[str, None, None]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _string_leaves(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _string_leaves(item)
-
-
-def _at_path(value: Any, path: tuple[str, ...]) -> Generator[Any, None, None]:
-    if not path:
-        yield value
-        return
-    head, rest = path[0], path[1:]
-    if head == "*":
-        if isinstance(value, (list, tuple)):
-            for item in value:
-                yield from _at_path(item, rest)
-    elif isinstance(value, Mapping) and head in value:
-        yield from _at_path(value[head], rest)
-
-
 def secret_values(body: Any, extra: Iterable[str] = ()) -> set[str]:
     """Every string of length >= 4 found under a secret path of ``body``, plus ``extra``."""
-    found: set[str] = set()
-    for path in SECRET_PATHS:
-        for node in _at_path(body, path):
-            found.update(_string_leaves(node))
+    found = set(secret_strings(body)) if isinstance(body, Mapping) else set()
     found.update(s for s in extra if isinstance(s, str))
     return {s for s in found if len(s) >= MIN_SECRET_LENGTH}
 

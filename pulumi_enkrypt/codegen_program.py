@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any, get_args, get_origin
 
 from . import inputs, wire
-from .spec import ADOPT_EXISTING
+from .schema_facts import ADOPT_EXISTING
 
 __all__ = [
     "PLACEHOLDER",

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 
-from . import wire
+from .secrets import secret_strings
 from .settings import CONFIG_KEYS, NAMESPACE, resolve_settings
 
 
@@ -85,7 +85,7 @@ def get_model_output(
     def lookup(args: list[Any]) -> pulumi.Output[GetModelResult]:
         result = get_model(str(args[0]), str(args[1]))
         out = pulumi.Output.from_input(result)
-        if wire.secret_strings({"model_config": dict(result.model_config)}):
+        if secret_strings({"model_config": dict(result.model_config)}):
             return pulumi.Output.secret(result)
         return out
 

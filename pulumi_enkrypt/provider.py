@@ -11,19 +11,19 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi.dynamic as dyn
 
-from . import spec, wire
-from .client import (
-    EnkryptAuthError,
-    EnkryptClient,
-    EnkryptConflictError,
-    EnkryptMaybeCommittedError,
-    EnkryptNotFoundError,
-)
+from .schema_facts import ADOPT_EXISTING, REPLACE_ON_CHANGE
 from .settings import Settings, resolve_settings
+
+if TYPE_CHECKING:
+    from .client import EnkryptClient
+
+# The program process imports this module only to pickle a reference to ModelProvider; the modules that do
+# the work (pydantic models, httpx) are imported where the work is done, in the provider process, so that
+# `import pulumi_enkrypt` stays cheap.
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -39,6 +39,8 @@ def _explain_auth(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from .client import EnkryptAuthError
+
         try:
             return method(*args, **kwargs)
         except EnkryptAuthError as err:
@@ -99,29 +101,39 @@ class ModelProvider(dyn.ResourceProvider):
     # -- local steps -------------------------------------------------------------------------------------
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+        from . import spec
+
         failures = [
             dyn.CheckFailure(e.path, e.reason) for e in spec.check_failures(news, strict_providers=self._strict())
         ]
         return dyn.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
+        from . import spec
+
         changed = spec.changed_fields(olds, news)
-        replaces = [k for k in changed if k in wire.REPLACE_ON_CHANGE]
+        replaces = [k for k in changed if k in REPLACE_ON_CHANGE]
         return dyn.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     # -- remote steps ------------------------------------------------------------------------------------
 
     @_explain_auth
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
+        from . import spec
+
         body = spec.request_body(props)
         name, version = spec.identity(body)
-        model = self._add(body, adopt=bool(props.get(spec.ADOPT_EXISTING)))
+        model = self._add(body, adopt=bool(props.get(ADOPT_EXISTING)))
         return dyn.CreateResult(spec.resource_id(name, version), spec.outputs(props, model))
 
     def _add(self, body: dict[str, Any], *, adopt: bool) -> dict[str, Any]:
+        from . import spec
+        from .client import EnkryptConflictError, EnkryptMaybeCommittedError
+        from .secrets import secret_strings
+
         api = self._api()
         name, version = spec.identity(body)
-        secrets = wire.secret_strings(body)
+        secrets = secret_strings(body)
         maybe_landed = False
         for _ in range(_CREATE_ROUNDS):
             try:
@@ -161,6 +173,8 @@ class ModelProvider(dyn.ResourceProvider):
 
     @_explain_auth
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
+        from . import spec
+
         if "model_saved_name" in props and "model_version" in props:
             name, version = spec.identity(props)
         else:
@@ -169,16 +183,20 @@ class ModelProvider(dyn.ResourceProvider):
         if model is None:
             return dyn.ReadResult("", {})  # gone: the engine drops it from state
         inputs = spec.server_view(model, props)
-        if spec.ADOPT_EXISTING in props:
-            inputs[spec.ADOPT_EXISTING] = props[spec.ADOPT_EXISTING]
+        if ADOPT_EXISTING in props:
+            inputs[ADOPT_EXISTING] = props[ADOPT_EXISTING]
         return dyn.ReadResult(spec.resource_id(name, version), spec.outputs(inputs, model), inputs)
 
     @_explain_auth
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
+        from . import spec
+        from .client import EnkryptNotFoundError
+        from .secrets import secret_strings
+
         body = spec.request_body(news)
         name, version = spec.identity(olds)
         api = self._api()
-        secrets = wire.secret_strings(body)
+        secrets = secret_strings(body)
         try:
             # modify-model is a full replace, so repeating it after a dropped connection is harmless.
             model = api.modify_model(name, version, body, retry_writes_on_disconnect=True, secrets=secrets)
@@ -189,6 +207,8 @@ class ModelProvider(dyn.ResourceProvider):
 
     @_explain_auth
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        from . import spec
+
         if "model_saved_name" in props and "model_version" in props:
             name, version = spec.identity(props)
         else:

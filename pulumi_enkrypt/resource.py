@@ -8,11 +8,10 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from . import wire
 from .enums import TestingFor
 from .inputs import ModelArgs, ModelArgsDict, ModelConfigArgs, ModelConfigArgsDict
 from .provider import ModelProvider
-from .spec import ADOPT_EXISTING, COMPUTED_OUTPUTS
+from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS, KNOWN_VALUES, SECRET_PATHS
 
 _INPUT_MODULE = "pulumi_enkrypt.inputs"
 
@@ -52,7 +51,7 @@ def _wrap_secret(node: Any, parts: list[str]) -> Any:
 
 def secret_wrapped(props: dict[str, Any]) -> dict[str, Any]:
     """The properties with every secret field of the contract wrapped in ``Output.secret``."""
-    for path in wire.SECRET_PATHS:
+    for path in SECRET_PATHS:
         props = _wrap_secret(props, path.split("."))
     return props
 
@@ -61,7 +60,7 @@ def _warn_unknown_provider(config: Any) -> None:
     """Enkrypt may know providers its schema does not list, so an unknown one is a warning, not an error
     (``enkrypt:strictProviders=true`` makes check reject it)."""
     provider = config.get("model_provider") if isinstance(config, Mapping) else None
-    known = wire.KNOWN_VALUES["model_config.model_provider"]
+    known = KNOWN_VALUES["model_config.model_provider"]
     if isinstance(provider, str) and provider not in known:
         pulumi.log.warn(
             f"model_config.model_provider {provider!r} is not a provider Enkrypt's schema lists; "

@@ -13,10 +13,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from . import wire
-
-ADOPT_EXISTING = "adopt_existing"
-COMPUTED_OUTPUTS = ("model_id", "created_at", "updated_at", "project_name")
-"""Server fields kept in the outputs (the rest of wire.SERVER_FIELDS is bookkeeping)."""
+from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS
 
 MASK_CHARS = frozenset("*•x")
 

@@ -6,17 +6,13 @@ server judge a body the same way.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
 import pydantic
 
 from ._wire_gen import (
-    KNOWN_VALUES,
-    REPLACE_ON_CHANGE,
-    SECRET_PATHS,
     AuthData,
     BedrockMetadata,
     Context,
@@ -35,6 +31,8 @@ from ._wire_gen import (
     WireModel,
     XactlyMetadata,
 )
+from .schema_facts import KNOWN_VALUES, REPLACE_ON_CHANGE, SECRET_PATHS, SERVER_FIELDS, TOP_LEVEL_FIELDS
+from .secrets import map_secrets, secret_strings
 
 __all__ = [
     "KNOWN_VALUES",
@@ -68,19 +66,8 @@ __all__ = [
     "validate_request",
 ]
 
-SCHEMA_FIELDS: tuple[str, ...] = tuple(f.alias or name for name, f in ModelRequest.model_fields.items())
+SCHEMA_FIELDS: tuple[str, ...] = TOP_LEVEL_FIELDS
 """Top-level keys of a model body, in schema order."""
-
-SERVER_FIELDS: tuple[str, ...] = (
-    "model_id",
-    "created_at",
-    "updated_at",
-    "project_name",
-    "created_by",
-    "updated_by",
-    "is_sample",
-)
-"""Keys the server computes; never inputs, never drift."""
 
 PROMPT_PLACEHOLDER = "{prompt}"
 
@@ -257,58 +244,3 @@ def canonical(obj: Mapping[str, Any]) -> dict[str, Any]:
         return ModelRequest.model_validate(normalized).model_dump(by_alias=True, exclude_none=True)
     except pydantic.ValidationError:
         return normalized
-
-
-# --------------------------------------------------------------------------------------------- secrets
-
-
-def _split(path: str) -> list[str]:
-    return path.split(".")
-
-
-def _map_path(node: Any, parts: list[str], fn: Callable[[Any], Any]) -> Any:
-    if not parts:
-        return fn(node)
-    head, rest = parts[0], parts[1:]
-    is_list = head.endswith("[*]")
-    key = head.removesuffix("[*]")
-    if not isinstance(node, dict) or key not in node:
-        return node
-    value = node[key]
-    if is_list:
-        if isinstance(value, list):
-            node[key] = [_map_path(v, rest, fn) for v in value]
-    else:
-        node[key] = _map_path(value, rest, fn)
-    return node
-
-
-def map_secrets(obj: Mapping[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
-    """A deep copy of ``obj`` with ``fn`` applied to the value at each secret path that is present."""
-    out: dict[str, Any] = copy.deepcopy(dict(obj))
-    for path in SECRET_PATHS:
-        _map_path(out, _split(path), fn)
-    return out
-
-
-def _strings(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for v in value.values():
-            yield from _strings(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _strings(v)
-
-
-def secret_strings(obj: Mapping[str, Any]) -> list[str]:
-    """Every string held under a secret path (to scrub from messages)."""
-    found: list[str] = []
-
-    def collect(value: Any) -> Any:
-        found.extend(_strings(value))
-        return value
-
-    map_secrets(obj, collect)
-    return [s for s in found if s]
