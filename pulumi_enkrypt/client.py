@@ -38,13 +38,14 @@ secret values of the request body (see :func:`secret_values`) are scrubbed to ``
 from __future__ import annotations
 
 import email.utils
+import functools
 import json
 import logging
 import random
 import re
 import threading
 import time
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -54,6 +55,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.stop import stop_base
 
+from ._version import __version__
 from .secrets import secret_strings
 
 __all__ = [
@@ -99,15 +101,6 @@ HEADER_REFRESH: Final = "X-Enkrypt-Refresh-Cache"
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Statuses meaning "not processed, try later": retried for every method, Retry-After honoured.
 _RETRY_LATER_STATUSES: Final = frozenset({429, 503})
-
-
-def _version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("pulumi-enkrypt")
-    except Exception:  # pragma: no cover - not installed (source checkout)
-        return "0"
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -245,11 +238,27 @@ _STATUS_ERRORS: Final[dict[int, type[EnkryptError]]] = {
 # Secrets and scrubbing
 # ----------------------------------------------------------------------------------------------------
 
+
 def secret_values(body: Any, extra: Iterable[str] = ()) -> set[str]:
     """Every string of length >= 4 found under a secret path of ``body``, plus ``extra``."""
     found = set(secret_strings(body)) if isinstance(body, Mapping) else set()
     found.update(s for s in extra if isinstance(s, str))
     return {s for s in found if len(s) >= MIN_SECRET_LENGTH}
+
+
+class _LazySecrets:
+    """The strings to scrub from messages, collected on first use: only an error message needs them, and
+    collecting them on every request costs about a tenth of a call."""
+
+    def __init__(self, body: Any, extra: Iterable[str], api_key: str) -> None:
+        self._body, self._extra, self._api_key = body, extra, api_key
+
+    @functools.cached_property
+    def _values(self) -> set[str]:
+        return secret_values(self._body, self._extra) | {self._api_key}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
@@ -469,7 +478,7 @@ class EnkryptClient:
             transport=transport,
             follow_redirects=False,  # a redirect must never carry the apikey header to another host
             headers={
-                "User-Agent": user_agent or f"pulumi-enkrypt/{_version()} httpx/{httpx.__version__}",
+                "User-Agent": user_agent or f"pulumi-enkrypt/{__version__} httpx/{httpx.__version__}",
                 "Accept": "application/json",
             },
         )
@@ -593,7 +602,7 @@ class EnkryptClient:
         retry_writes_on_disconnect: bool = False,
         secrets: Iterable[str] = (),
     ) -> httpx.Response:
-        secret_set = secret_values(body, [*self._secrets, *secrets]) | {self._api_key}
+        secret_set = _LazySecrets(body, [*self._secrets, *secrets], self._api_key)
         content: bytes | None = None
         req_headers: dict[bytes, bytes] = {k.encode("ascii"): v for k, v in (headers or {}).items()}
         if body is not None:
@@ -673,7 +682,7 @@ class EnkryptClient:
             self.stats.add(maybe_committed=1)
         error.args = (error._format(),)
 
-    def _check(self, resp: httpx.Response, method: str, path: str, secret_set: set[str]) -> httpx.Response:
+    def _check(self, resp: httpx.Response, method: str, path: str, secret_set: Iterable[str]) -> httpx.Response:
         """Return a 2xx response; raise a final EnkryptError, or a _RetryableFailure for 429 and 5xx."""
         status = resp.status_code
         if 200 <= status < 300:
@@ -688,7 +697,9 @@ class EnkryptClient:
             raise _RetryableFailure(error)
         raise error
 
-    def _error_from_response(self, resp: httpx.Response, method: str, path: str, secret_set: set[str]) -> EnkryptError:
+    def _error_from_response(
+        self, resp: httpx.Response, method: str, path: str, secret_set: Iterable[str]
+    ) -> EnkryptError:
         status = resp.status_code
         resp.read()
         message: str | None = None
@@ -786,7 +797,7 @@ class EnkryptClient:
         return EnkryptError(f"unexpected response body: {what}", status=resp.status_code, method=method, path=path)
 
 
-def _field_error(item: Any, secret_set: set[str]) -> FieldError:
+def _field_error(item: Any, secret_set: Iterable[str]) -> FieldError:
     """Normalise one error item; the submitted ``input`` value (often a secret) is dropped."""
     if isinstance(item, Mapping):
         loc = item.get("loc", item.get("field", item.get("path", "")))
