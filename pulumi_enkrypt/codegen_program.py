@@ -21,7 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, get_args, get_origin
+from typing import Any
 
 from . import inputs, wire
 from .schema_facts import ADOPT_EXISTING
@@ -50,27 +50,10 @@ _HOISTED = ("model_provider", "hosting_type")
 # ------------------------------------------------------------------------------------------- schema access
 
 
-def _wire_type(annotation: Any) -> tuple[type[wire.WireModel] | None, bool]:
-    """The wire model a field annotation holds (directly or as list items) and whether it is a list."""
-    origin = get_origin(annotation)
-    if origin is list:
-        inner, _ = _wire_type(get_args(annotation)[0])
-        return inner, True
-    if origin is not None:  # X | None, Literal[...], dict[...]
-        for arg in get_args(annotation):
-            inner, is_list = _wire_type(arg)
-            if inner is not None or is_list:
-                return inner, is_list
-        return None, False
-    if isinstance(annotation, type) and issubclass(annotation, wire.WireModel):
-        return annotation, False
-    return None, False
-
-
 @cache
 def _wire_fields(model: type[wire.WireModel]) -> tuple[tuple[str, type[wire.WireModel] | None, bool], ...]:
     """(wire key, nested wire model or None, is list) for each declared field, in schema order."""
-    return tuple((f.alias or name, *_wire_type(f.annotation)) for name, f in model.model_fields.items())
+    return tuple((f.alias or name, *wire.nested_model(f.annotation)) for name, f in model.model_fields.items())
 
 
 @cache

@@ -60,6 +60,7 @@ __all__ = [
     "XactlyMetadata",
     "canonical",
     "map_secrets",
+    "nested_model",
     "normalize_request",
     "secret_strings",
     "strip_unknown",
@@ -86,15 +87,15 @@ class FieldError:
 # --------------------------------------------------------------------------------------------- structure
 
 
-def _nested_model(annotation: Any) -> tuple[type[WireModel] | None, bool]:
+def nested_model(annotation: Any) -> tuple[type[WireModel] | None, bool]:
     """The wire model a field holds (directly or as list items), and whether it is a list."""
     origin = get_origin(annotation)
     if origin is list:
-        inner, _ = _nested_model(get_args(annotation)[0])
+        inner, _ = nested_model(get_args(annotation)[0])
         return inner, True
     if origin is not None:  # Optional[...] / X | None
         for arg in get_args(annotation):
-            inner, is_list = _nested_model(arg)
+            inner, is_list = nested_model(arg)
             if inner is not None or is_list:
                 return inner, is_list
         return None, False
@@ -105,7 +106,7 @@ def _nested_model(annotation: Any) -> tuple[type[WireModel] | None, bool]:
 
 def _fields(model: type[WireModel]) -> dict[str, tuple[type[WireModel] | None, bool]]:
     """Wire key -> (nested model, is list) for a model's declared fields."""
-    return {(f.alias or name): _nested_model(f.annotation) for name, f in model.model_fields.items()}
+    return {(f.alias or name): nested_model(f.annotation) for name, f in model.model_fields.items()}
 
 
 _FIELDS: dict[type[WireModel], dict[str, tuple[type[WireModel] | None, bool]]] = {}

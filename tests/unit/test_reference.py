@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, get_args, get_origin
 
 from pulumi_enkrypt import inputs, wire
 from pulumi_enkrypt.resource import Model
@@ -27,21 +26,6 @@ def _rows() -> tuple[list[str], dict[str, dict[str, str]]]:
     return header, rows
 
 
-def _nested(annotation: Any) -> tuple[type[wire.WireModel] | None, bool]:
-    origin = get_origin(annotation)
-    if origin is list:
-        return _nested(get_args(annotation)[0])[0], True
-    if origin is not None:
-        for arg in get_args(annotation):
-            model, is_list = _nested(arg)
-            if model is not None or is_list:
-                return model, is_list
-        return None, False
-    if isinstance(annotation, type) and issubclass(annotation, wire.WireModel):
-        return annotation, False
-    return None, False
-
-
 def _wire_fields(
     model: type[wire.WireModel] = wire.ModelRequest, path: str = "", secret: bool = False
 ) -> list[tuple[str, str, bool, bool]]:
@@ -53,7 +37,7 @@ def _wire_fields(
         secret_path = doc_path.replace("[]", "[*]")
         is_secret = secret or secret_path in wire.SECRET_PATHS
         found.append((doc_path, secret_path, info.is_required(), is_secret))
-        nested, is_list = _nested(info.annotation)
+        nested, is_list = wire.nested_model(info.annotation)
         if nested is not None:
             found += _wire_fields(nested, doc_path + ("[]" if is_list else ""), is_secret)
     return found
