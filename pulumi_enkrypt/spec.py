@@ -7,13 +7,18 @@ Data flows one way: properties (inputs or state) -> ``request_body`` -> request;
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from . import wire
-from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS
+from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS, SECRET_PATHS, SERVER_FIELDS, TOP_LEVEL_FIELDS
+
+if TYPE_CHECKING:
+    from .wire import FieldError
+
+# The wire models (pydantic) are imported by the steps that validate or compare, not at module level: a
+# refresh or a destroy needs none of them, and importing them is most of a provider process's start-up.
 
 MASK_CHARS = frozenset("*•x")
 
@@ -61,14 +66,16 @@ def _unknown_paths(value: Any, path: str = "") -> list[str]:
 
 def schema_part(props: Mapping[str, Any]) -> dict[str, Any]:
     """Only the fields Enkrypt's schema has (no ``__provider``, ``adopt_existing`` or server fields)."""
-    return {k: v for k, v in props.items() if k in wire.SCHEMA_FIELDS}
+    return {k: v for k, v in props.items() if k in TOP_LEVEL_FIELDS}
 
 
-def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) -> list[wire.FieldError]:
+def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) -> list[FieldError]:
     """Every reason the properties are not a valid model, skipping what is still unknown."""
+    from . import wire
+
     body = wire.normalize_request(schema_part(props))
     _, errors = wire.validate_request(body, strict_providers=strict_providers)
-    allowed = {*wire.SCHEMA_FIELDS, *wire.SERVER_FIELDS, ADOPT_EXISTING, "__provider"}
+    allowed = {*TOP_LEVEL_FIELDS, *SERVER_FIELDS, ADOPT_EXISTING, "__provider"}
     errors += [wire.FieldError(k, "is not a field of the Enkrypt model schema") for k in props if k not in allowed]
     unknown = _unknown_paths(body)
     if not unknown:
@@ -83,6 +90,8 @@ def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) 
 def request_body(props: Mapping[str, Any]) -> dict[str, Any]:
     """The add-model / modify-model body for resource properties: schema fields only, typed by the schema
     (the engine hands numbers over as floats). Raises ValueError naming each bad field."""
+    from . import wire
+
     body = wire.normalize_request(schema_part(props))
     model, errors = wire.validate_request(body)
     if model is None:
@@ -128,7 +137,7 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str,
     What the server does not echo (``rate_per_min``) or echoes masked (secrets) keeps its value from
     ``state``, so neither shows up as drift; a secret the server returns in clear and different is drift.
     """
-    view = {k: v for k, v in model.items() if k in wire.SCHEMA_FIELDS}
+    view = {k: v for k, v in model.items() if k in TOP_LEVEL_FIELDS}
     config = dict(view.get("model_config") or {})
     # The documented shape moves these two to the top level.
     for key in ("model_provider", "hosting_type"):
@@ -140,7 +149,7 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str,
         config["rate_per_min"] = state_config["rate_per_min"]
     view["model_config"] = config
 
-    for path in wire.SECRET_PATHS:
+    for path in SECRET_PATHS:
         head, _, tail = path.partition("[*]")
         parts = head.split(".")
         has_state, state_value = _get_path(state, parts)
@@ -164,16 +173,20 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str,
 
 def same_model(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     """Whether two bodies describe the same model, as Enkrypt would store it."""
-    return wire.canonical(a) == wire.canonical(b)
+    from .wire import canonical
+
+    return canonical(a) == canonical(b)
 
 
 def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
     """Top-level schema fields that differ; an unknown new value counts as a change."""
-    old = wire.canonical(schema_part(olds))
+    from .wire import canonical
+
+    old = canonical(schema_part(olds))
     new_props = schema_part(news)
-    new = wire.canonical({k: v for k, v in new_props.items() if not is_unknown(v)})
+    new = canonical({k: v for k, v in new_props.items() if not is_unknown(v)})
     changed = []
-    for key in wire.SCHEMA_FIELDS:
+    for key in TOP_LEVEL_FIELDS:
         if (key in new_props and is_unknown(new_props[key])) or old.get(key) != new.get(key):
             changed.append(key)
     return changed
