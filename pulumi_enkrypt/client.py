@@ -57,9 +57,9 @@ from tenacity.stop import stop_base
 
 from ._version import __version__
 from .secrets import secret_strings
+from .settings import DEFAULT_TIMEOUT_SECONDS
 
 __all__ = [
-    "DEFAULT_BASE_URL",
     "DEFAULT_TIMEOUT",
     "ClientStats",
     "EnkryptAuthError",
@@ -80,8 +80,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-DEFAULT_BASE_URL: Final = "https://api.enkryptai.com"
-DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+DEFAULT_TIMEOUT: Final = httpx.Timeout(DEFAULT_TIMEOUT_SECONDS, connect=5.0)
 SECRET_PLACEHOLDER: Final = "[secret]"
 MIN_SECRET_LENGTH: Final = 4
 _MAX_MESSAGE_CHARS: Final = 500
