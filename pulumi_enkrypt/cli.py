@@ -178,7 +178,11 @@ def export(
         f"cd {out}",
         f"pulumi stack init {args.stack or 'dev'}",
         "bash config-commands.sh && rm config-commands.sh"
-        + (f"   # first replace the {unknown} REPLACE_ME values" if unknown else ""),
+        + (
+            f"   # first replace the {unknown} REPLACE_ME values: preview refuses them, naming each field"
+            if unknown
+            else ""
+        ),
         "pulumi preview   # expect one create (adopt) per model; `pulumi up` takes them over",
     ]
     progress.line("Next:\n  " + "\n  ".join(steps))

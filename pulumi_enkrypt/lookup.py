@@ -13,8 +13,9 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
+from pulumi.output import UNKNOWN
 
-from .secrets import secret_strings
+from .secrets import map_secrets, secret_strings
 from .settings import CONFIG_KEYS, NAMESPACE, resolve_settings
 
 
@@ -31,7 +32,8 @@ class GetModelResult:
     model_name: str | None
     certifications: list[str]
     model_config: Mapping[str, Any] = field(repr=False)
-    """The stored configuration; secrets come as the server sends them (clear or masked)."""
+    """The stored configuration. Each secret field (API keys, JWT settings, secret auth fields, header
+    values, curl command) is a secret ``pulumi.Output``: exported or logged, it stays ``[secret]``."""
     project_name: str | None
     created_at: str | None
     updated_at: str | None
@@ -70,23 +72,53 @@ def _result(model: Mapping[str, Any]) -> GetModelResult:
     )
 
 
-def get_model(model_saved_name: str, model_version: str = "v1") -> GetModelResult:
-    """Look up an existing model by name and version. Raises ``EnkryptNotFoundError`` if there is none."""
+def _fetch(model_saved_name: str, model_version: str) -> dict[str, Any]:
     settings = resolve_settings(_program_config(), os.environ)
     with settings.create_client() as api:
-        return _result(api.get_model(model_saved_name, model_version))
+        return api.get_model(model_saved_name, model_version)
+
+
+def _find(model_saved_name: str, model_version: str) -> dict[str, Any] | None:
+    settings = resolve_settings(_program_config(), os.environ)
+    with settings.create_client() as api:
+        return api.find_model(model_saved_name, model_version)
+
+
+def get_model(model_saved_name: str, model_version: str = "v1") -> GetModelResult:
+    """Look up an existing model by name and version. Raises ``EnkryptNotFoundError`` if there is none.
+
+    The secret fields of ``model_config`` come back as secret Outputs."""
+    model = _fetch(model_saved_name, model_version)
+    return _result({**model, "model_config": map_secrets(model, pulumi.Output.secret).get("model_config") or {}})
 
 
 def get_model_output(
     model_saved_name: pulumi.Input[str], model_version: pulumi.Input[str] = "v1"
 ) -> pulumi.Output[GetModelResult]:
-    """``get_model`` for Output arguments. The result is marked secret when the model holds secrets."""
+    """``get_model`` for Output arguments, e.g. a ``Model``'s own ``model_saved_name``.
 
-    def lookup(args: list[Any]) -> pulumi.Output[GetModelResult]:
-        result = get_model(str(args[0]), str(args[1]))
-        out = pulumi.Output.from_input(result)
+    The result is secret when the model holds secrets (its ``model_config`` then holds plain values). In a
+    preview, a model that does not exist yet because a resource of the program will create it is unknown,
+    as any output of that resource is, rather than an error."""
+    args = pulumi.Output.all(model_saved_name, model_version)
+
+    async def has_dependencies() -> bool:
+        return bool(await args.resources())
+
+    def lookup(parts: list[Any]) -> Any:
+        (name, version), pending = parts
+        model = _find(str(name), str(version))
+        if model is None:
+            if pending and pulumi.runtime.is_dry_run():
+                return UNKNOWN  # a resource this lookup depends on is yet to be created
+            from .client import EnkryptNotFoundError
+
+            raise EnkryptNotFoundError(f"no model named {name!r} version {version!r}", status=404)
+        result = _result(model)
         if secret_strings({"model_config": dict(result.model_config)}):
             return pulumi.Output.secret(result)
-        return out
+        return result
 
-    return pulumi.Output.all(model_saved_name, model_version).apply(lookup)
+    pending: pulumi.Output[bool] = pulumi.Output.from_input(has_dependencies())
+    looked_up: pulumi.Output[GetModelResult] = pulumi.Output.all(args, pending).apply(lookup)
+    return looked_up

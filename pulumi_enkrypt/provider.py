@@ -15,11 +15,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi.dynamic as dyn
 
-from .schema_facts import ADOPT_EXISTING, REPLACE_ON_CHANGE
-from .settings import Settings, resolve_settings
+from .schema_facts import ADOPT_EXISTING, REPLACE_ON_CHANGE, SECRET_PATHS, TOP_LEVEL_FIELDS
+from .settings import CONFIG_KEYS, NAMESPACE, Settings, SettingsError, resolve_settings
 
 if TYPE_CHECKING:
     from .client import EnkryptClient
+    from .wire import FieldError
+
+# Top-level inputs that never hold a secret: the engine may print their values with a check failure.
+PRINTABLE_FIELDS = frozenset(
+    {*(f for f in TOP_LEVEL_FIELDS if not any(p.startswith(f"{f}.") or p == f for p in SECRET_PATHS)), ADOPT_EXISTING}
+)
 
 # The program process imports this module only to pickle a reference to ModelProvider; the modules that do
 # the work (pydantic models, httpx) are imported where the work is done, in the provider process, so that
@@ -58,6 +64,52 @@ def _explain_auth(method: _F) -> _F:
 # How often create re-reads and re-adds when a write's outcome is unknown (dropped connection).
 _CREATE_ROUNDS = 4
 
+Identity = tuple[str, str]
+
+
+class _RunLedger:
+    """What this run (one provider process serves one engine run) knows about who holds which model.
+
+    The engine creates a replacement, or a renamed resource, before it deletes the old one, and a delete
+    carries no word of the resource that took the model over. So a delete must not remove a model that
+    another resource holds: one that this run wrote last for another resource (``written``: the model's
+    ``model_id`` and ``updated_at`` after that write differ from the deleted resource's), or one the program
+    declares (``declared``, seen in check) and that changed since the deleted resource last saw it (taken
+    over in an earlier, interrupted run).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.declared: set[Identity] = set()
+        self.written: dict[Identity, tuple[Any, Any]] = {}
+        self.released: set[Identity] = set()  # deletes skipped because another resource holds the model
+
+    def declare(self, identity: Identity) -> None:
+        with self._lock:
+            self.declared.add(identity)
+
+    def wrote(self, identity: Identity, model: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.written[identity] = _version_of(model)
+
+    def release(self, identity: Identity) -> None:
+        with self._lock:
+            self.released.add(identity)
+
+
+def _version_of(model: Mapping[str, Any]) -> tuple[Any, Any]:
+    """Which state of a model a resource last saw: a takeover modifies it, a re-creation renumbers it."""
+    return model.get("model_id"), model.get("updated_at")
+
+
+def _failure(error: FieldError) -> dyn.CheckFailure:
+    """The engine prints the value of a failing top-level property next to the reason (``{<nil>}`` for a
+    nested path). A key the schema does not declare may hold a misplaced secret, and ``model_config`` holds
+    secrets: for all but the plain top-level fields the path goes into the reason, with no value to print."""
+    if error.path in PRINTABLE_FIELDS:
+        return dyn.CheckFailure(error.path, error.reason)
+    return dyn.CheckFailure("", f"{error.path}: {error.reason}")
+
 
 class ModelProvider(dyn.ResourceProvider):
     """Create, read, update and delete Enkrypt models; check and diff locally."""
@@ -72,6 +124,7 @@ class ModelProvider(dyn.ResourceProvider):
         self._config: Mapping[str, Any] = {}
         self._client: EnkryptClient | None = None
         self._lock = threading.Lock()
+        self._ledger = _RunLedger()
 
     # Pickle only the class reference: the same few bytes for every resource and every version.
     def __getstate__(self) -> dict[str, Any]:
@@ -82,8 +135,7 @@ class ModelProvider(dyn.ResourceProvider):
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
         cfg = req.config
-        keys = ("apiKey", "baseUrl", "maxAttempts", "timeoutSeconds", "strictProviders")
-        self._config = {f"enkrypt:{k}": cfg.get(f"enkrypt:{k}") for k in keys}
+        self._config = {f"{NAMESPACE}:{k}": cfg.get(f"{NAMESPACE}:{k}") for k in CONFIG_KEYS}
 
     def _settings(self) -> Settings:
         return resolve_settings({k: v for k, v in self._config.items() if v is not None})
@@ -95,17 +147,21 @@ class ModelProvider(dyn.ResourceProvider):
                 self._client = self._settings().create_client()
             return self._client
 
-    def _strict(self) -> bool:
-        return str(self._config.get("enkrypt:strictProviders") or "").lower() == "true"
-
     # -- local steps -------------------------------------------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         from . import spec
 
-        failures = [
-            dyn.CheckFailure(e.path, e.reason) for e in spec.check_failures(news, strict_providers=self._strict())
-        ]
+        news = spec.with_secret_revisions(olds, news)
+        try:
+            settings = self._settings()
+        except SettingsError as err:
+            # A preview must not pass when `up` cannot run: say it here, once per resource.
+            return dyn.CheckResult(news, [dyn.CheckFailure("", str(err))])
+        failures = [_failure(e) for e in spec.check_failures(news, strict_providers=settings.strict_providers)]
+        known = spec.known_identity(news)
+        if known is not None:
+            self._ledger.declare(known)
         return dyn.CheckResult(news, failures)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
@@ -123,7 +179,15 @@ class ModelProvider(dyn.ResourceProvider):
 
         body = spec.request_body(props)
         name, version = spec.identity(body)
-        model = self._add(body, adopt=bool(props.get(ADOPT_EXISTING)))
+        # A model whose delete this run kept (its old resource is gone, the program still declares it) is
+        # this stack's own: the create takes it over instead of failing.
+        adopt = (
+            bool(props.get(ADOPT_EXISTING))
+            or self._settings().adopt_existing
+            or (name, version) in self._ledger.released
+        )
+        model = self._add(body, adopt=adopt)
+        self._ledger.wrote((name, version), model)
         return dyn.CreateResult(spec.resource_id(name, version), spec.outputs(props, model))
 
     def _add(self, body: dict[str, Any], *, adopt: bool) -> dict[str, Any]:
@@ -152,8 +216,11 @@ class ModelProvider(dyn.ResourceProvider):
                 raise EnkryptConflictError(
                     f"Enkrypt already has a model named {name!r} version {version!r} in this project"
                     + (" (identical to this one: perhaps made by an interrupted run)" if identical else "")
-                    + ". Set adopt_existing=True on the resource to take it over (it will be modified to match), "
-                    "or choose another model_saved_name / model_version.",
+                    + ". If you renamed this resource in your program, add "
+                    "`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=\"<old name>\")])` so Pulumi keeps "
+                    "the model. To take over a model made outside this stack, set adopt_existing=True on the "
+                    f"resource, or run `pulumi up` once with `{NAMESPACE}:adoptExisting=true` (after an interrupted "
+                    "run); it will be modified to match. Otherwise choose another model_saved_name / model_version.",
                     status=409,
                     method="POST",
                     path="/models/add-model",
@@ -183,8 +250,9 @@ class ModelProvider(dyn.ResourceProvider):
         if model is None:
             return dyn.ReadResult("", {})  # gone: the engine drops it from state
         inputs = spec.server_view(model, props)
-        if ADOPT_EXISTING in props:
-            inputs[ADOPT_EXISTING] = props[ADOPT_EXISTING]
+        for key in (ADOPT_EXISTING, spec.SECRET_REVISIONS):  # inputs of ours, not the server's
+            if key in props:
+                inputs[key] = props[key]
         return dyn.ReadResult(spec.resource_id(name, version), spec.outputs(inputs, model), inputs)
 
     @_explain_auth
@@ -203,6 +271,7 @@ class ModelProvider(dyn.ResourceProvider):
         except EnkryptNotFoundError:
             # Deleted out of band since the last refresh: bring it back as declared.
             model = self._add(body, adopt=True)
+        self._ledger.wrote((name, version), model)
         return dyn.UpdateResult(spec.outputs(news, model))
 
     @_explain_auth
@@ -213,4 +282,16 @@ class ModelProvider(dyn.ResourceProvider):
             name, version = spec.identity(props)
         else:
             name, version = spec.parse_id(id_)
+        if self._held_by_another((name, version), props):
+            self._ledger.release((name, version))
+            return  # another resource of this stack holds the model now: only this one leaves the state
         self._api().delete_model(name, version, missing_ok=True)
+
+    def _held_by_another(self, identity: Identity, props: Mapping[str, Any]) -> bool:
+        if identity in self._ledger.written:
+            return self._ledger.written[identity] != _version_of(props)
+        if identity not in self._ledger.declared:
+            return False
+        existing = self._api().find_model(*identity)
+        # Changed since this resource last saw it, while the program declares it: taken over by the other.
+        return existing is not None and _version_of(existing) != _version_of(props)

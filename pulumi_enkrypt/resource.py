@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 import pulumi
 import pulumi.dynamic as dyn
 
+from . import inputs
 from .enums import TestingFor
 from .inputs import ModelArgs, ModelArgsDict, ModelConfigArgs, ModelConfigArgsDict
 from .provider import ModelProvider
 from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS, KNOWN_VALUES, SECRET_PATHS
+from .settings import KEY_STRICT_PROVIDERS, NAMESPACE
 
 _INPUT_MODULE = "pulumi_enkrypt.inputs"
 
@@ -50,17 +54,88 @@ def _wrap_secret(node: Any, parts: list[str]) -> Any:
 
 
 def secret_wrapped(props: dict[str, Any]) -> dict[str, Any]:
-    """The properties with every secret field of the contract wrapped in ``Output.secret``."""
+    """The properties with every secret field of the contract wrapped in ``Output.secret``, and every key the
+    schema does not declare too: a secret put at the wrong level fails check, and must not be shown with
+    the failure."""
     for path in SECRET_PATHS:
         props = _wrap_secret(props, path.split("."))
-    return props
+    wrapped: dict[str, Any] = _wrap_undeclared(props, "ModelArgsDict")
+    return wrapped
+
+
+_NESTED_ARGS = re.compile(r"'(\w+ArgsDict)'")
+
+
+@cache
+def _declared_keys(typed_dict: str) -> dict[str, tuple[str | None, bool]]:
+    """Key -> (the ``...ArgsDict`` it holds, whether as a list) for one generated input type."""
+    annotations: dict[str, Any] = getattr(inputs, typed_dict).__annotations__
+    declared: dict[str, tuple[str | None, bool]] = {}
+    for key, annotation in annotations.items():
+        text = str(annotation)
+        nested = _NESTED_ARGS.search(text)
+        declared[key] = (nested.group(1) if nested else None, "Sequence[" in text)
+    return declared
+
+
+def _wrap_undeclared(node: Any, typed_dict: str) -> Any:
+    if not isinstance(node, dict):
+        return node
+    declared = _declared_keys(typed_dict)
+    for key, value in node.items():
+        if key not in declared:
+            node[key] = pulumi.Output.secret(value) if value is not None else value
+            continue
+        nested, is_list = declared[key]
+        if nested is None:
+            continue
+        if is_list and isinstance(value, list):
+            node[key] = [_wrap_undeclared(item, nested) for item in value]
+        else:
+            node[key] = _wrap_undeclared(value, nested)
+    return node
+
+
+def _identity_claims() -> dict[tuple[str, str], str]:
+    """Which resource of this program run declared each (name, version). Kept per run: an Automation API
+    program runs several times in one process."""
+    from pulumi.runtime import settings
+
+    run = settings.SETTINGS
+    claims: dict[tuple[str, str], str] | None = getattr(run, "_enkrypt_model_claims", None)
+    if claims is None:
+        claims = {}
+        run._enkrypt_model_claims = claims  # type: ignore[attr-defined]
+    return claims
+
+
+def _claim_identity(resource_name: str, name: Any, version: Any) -> None:
+    """Two resources of one program must not declare one model: they would fight over it forever."""
+
+    def claim(identity: tuple[str, str]) -> None:
+        claims = _identity_claims()
+        holder = claims.setdefault(identity, resource_name)
+        if holder != resource_name:
+            message = (
+                f"Model resources {holder!r} and {resource_name!r} both declare model_saved_name "
+                f"{identity[0]!r} model_version {identity[1]!r}; one Enkrypt model can be declared once per "
+                "stack: give one of them another name or version"
+            )
+            raise pulumi.RunError(message)
+
+    if isinstance(name, str) and isinstance(version, str):
+        claim((name, version))
+    elif name is not None and version is not None:
+        pulumi.Output.all(name, version).apply(lambda parts: claim((str(parts[0]), str(parts[1]))))
 
 
 def _warn_unknown_provider(config: Any) -> None:
     """Enkrypt may know providers its schema does not list, so an unknown one is a warning, not an error
-    (``enkrypt:strictProviders=true`` makes check reject it)."""
+    (``enkrypt:strictProviders=true`` makes check reject it, and then this warning has nothing to add)."""
     provider = config.get("model_provider") if isinstance(config, Mapping) else None
     known = KNOWN_VALUES["model_config.model_provider"]
+    if pulumi.Config(NAMESPACE).get_bool(KEY_STRICT_PROVIDERS):
+        return
     if isinstance(provider, str) and provider not in known:
         pulumi.log.warn(
             f"model_config.model_provider {provider!r} is not a provider Enkrypt's schema lists; "
@@ -88,6 +163,8 @@ class Model(dyn.Resource, module="enkrypt", name="Model"):
     updated_at: pulumi.Output[str]
     project_name: pulumi.Output[str]
     """The Enkrypt project (one per API key)."""
+    secret_revisions: pulumi.Output[dict[str, int]]
+    """Secret key path -> how many times its value changed: what a preview shows of a rotated secret."""
 
     def __init__(
         self,
@@ -128,10 +205,22 @@ class Model(dyn.Resource, module="enkrypt", name="Model"):
             ADOPT_EXISTING: adopt_existing,
         }
         props.update({k: _plain(v) for k, v in given.items() if v is not None})
+        if opts is not None and opts.import_:
+            raise pulumi.RunError(
+                f"Model {resource_name!r}: ResourceOptions(import_=...) does not work for a dynamic provider "
+                "(the engine's import never reaches it). To bring an existing Enkrypt model under this stack, "
+                "declare it with adopt_existing=True (the next `pulumi up` takes it over), or run "
+                "`pulumi-enkrypt export` to write the program for every model of the account."
+            )
         for key in ("model_saved_name", "model_version", "model_config"):
             if props.get(key) is None and not (opts and opts.urn):
                 raise TypeError(f"Missing required property '{key}'")
         _warn_unknown_provider(props.get("model_config"))
+        _claim_identity(resource_name, props.get("model_saved_name"), props.get("model_version"))
+        # The same name and version replaced in place (`pulumi up --replace`) must go before it comes back:
+        # created first, it would meet itself (409), and the delete that follows would remove the new one.
+        if opts is None or opts.delete_before_replace is None:
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
         props = secret_wrapped(props)
         for key in COMPUTED_OUTPUTS:  # declared so the engine fills them in as outputs
             props[key] = None

@@ -12,7 +12,37 @@ from typing import Any
 
 from .schema_facts import SECRET_PATHS
 
-__all__ = ["SECRET_PATHS", "map_secrets", "secret_strings"]
+__all__ = [
+    "PLACEHOLDER",
+    "SECRET_PATHS",
+    "map_secrets",
+    "not_real_secret",
+    "secret_items",
+    "secret_strings",
+    "secret_values_at",
+]
+
+PLACEHOLDER = "REPLACE_ME"
+"""What ``pulumi-enkrypt export`` writes where it does not know a secret (the server sent it masked)."""
+
+MASK_CHARS = frozenset("*•x")
+"""Characters a server masks a secret with (``********``, ``••••``, ``xxxx``)."""
+
+
+def is_masked_string(value: str) -> bool:
+    """A string that is a mask, not a value: ``********``, ``••••``, ``sk-****abcd``."""
+    return (len(value) >= 3 and set(value) <= MASK_CHARS) or "****" in value
+
+
+def not_real_secret(value: str) -> str | None:
+    """Why a secret value cannot be the real one (our export placeholder, or a server's mask), else None."""
+    if value.strip().upper() == PLACEHOLDER:
+        # Not quoted: the CLI prints a secret config value as [secret] wherever it appears, this one too.
+        return "is the placeholder that pulumi-enkrypt export writes where it could not read a secret; set the real one"
+    # Not "xxxx": Enkrypt's own examples use it as a key, and a server masking with x is rare.
+    if (len(value) >= 3 and set(value) <= {"*", "•"}) or "****" in value:
+        return "is a masked value (as a server shows a secret), not the secret itself; set the real value"
+    return None
 
 
 def _map_path(node: Any, parts: list[str], fn: Callable[[Any], Any]) -> Any:
@@ -36,6 +66,46 @@ def map_secrets(obj: Mapping[str, Any], fn: Callable[[Any], Any]) -> dict[str, A
     for path in SECRET_PATHS:
         _map_path(out, path.split("."), fn)
     return out
+
+
+def _items(node: Any, parts: list[str], path: str) -> Iterator[tuple[str, Any]]:
+    if not parts:
+        yield path, node
+        return
+    head, rest = parts[0], parts[1:]
+    key = head.removesuffix("[*]")
+    if not isinstance(node, Mapping) or node.get(key) is None:
+        return
+    child = f"{path}.{key}" if path else key
+    if head.endswith("[*]"):
+        if isinstance(node[key], list):
+            for i, item in enumerate(node[key]):
+                yield from _items(item, rest, f"{child}[{i}]")
+    else:
+        yield from _items(node[key], rest, child)
+
+
+def secret_values_at(obj: Mapping[str, Any], pattern: str) -> list[Any]:
+    """The values present at one secret path pattern (one per list element for ``[*]``)."""
+    return [value for _, value in _items(obj, pattern.split("."), "")]
+
+
+def secret_items(obj: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """(key path, string) for every string held under a secret path, e.g. ``model_config.apikeys[0]``."""
+    for pattern in SECRET_PATHS:
+        for path, value in _items(obj, pattern.split("."), ""):
+            yield from _located_strings(value, path)
+
+
+def _located_strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            yield from _located_strings(v, f"{path}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _located_strings(v, f"{path}[{i}]")
 
 
 def _strings(value: Any) -> Iterator[str]:

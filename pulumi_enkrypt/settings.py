@@ -10,6 +10,8 @@ stack config                  environment                                    def
 ``enkrypt:baseUrl``           ``ENKRYPTAI_BASE_URL``                         ``https://api.enkryptai.com``
 ``enkrypt:maxAttempts``       ``ENKRYPTAI_MAX_ATTEMPTS``                     6
 ``enkrypt:timeoutSeconds``    ``ENKRYPTAI_TIMEOUT_SECONDS``                  30 (read/write; connect <= 5)
+``enkrypt:strictProviders``   ``ENKRYPTAI_STRICT_PROVIDERS``                 false: reject unlisted providers
+``enkrypt:adoptExisting``     ``ENKRYPTAI_ADOPT_EXISTING``                   false: every Model adopts
 ============================  =============================================  ===========================
 
 The environment names are those of Enkrypt's own SDK and CLI, so one environment serves both.
@@ -50,12 +52,23 @@ KEY_API_KEY: Final = "apiKey"
 KEY_BASE_URL: Final = "baseUrl"
 KEY_MAX_ATTEMPTS: Final = "maxAttempts"
 KEY_TIMEOUT: Final = "timeoutSeconds"
-CONFIG_KEYS: Final = (KEY_API_KEY, KEY_BASE_URL, KEY_MAX_ATTEMPTS, KEY_TIMEOUT)
+KEY_STRICT_PROVIDERS: Final = "strictProviders"
+KEY_ADOPT_EXISTING: Final = "adoptExisting"
+CONFIG_KEYS: Final = (
+    KEY_API_KEY,
+    KEY_BASE_URL,
+    KEY_MAX_ATTEMPTS,
+    KEY_TIMEOUT,
+    KEY_STRICT_PROVIDERS,
+    KEY_ADOPT_EXISTING,
+)
 
 ENV_API_KEYS: Final = ("ENKRYPTAI_API_KEY", "ENKRYPT_API_KEY")
 ENV_BASE_URL: Final = "ENKRYPTAI_BASE_URL"
 ENV_MAX_ATTEMPTS: Final = "ENKRYPTAI_MAX_ATTEMPTS"
 ENV_TIMEOUT: Final = "ENKRYPTAI_TIMEOUT_SECONDS"
+ENV_STRICT_PROVIDERS: Final = "ENKRYPTAI_STRICT_PROVIDERS"
+ENV_ADOPT_EXISTING: Final = "ENKRYPTAI_ADOPT_EXISTING"
 
 
 class SettingsError(ValueError):
@@ -81,11 +94,15 @@ class Settings:
     api_key: str
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    strict_providers: bool = False
+    adopt_existing: bool = False
+    """Every resource takes over an existing object of its identity (crash recovery without editing code)."""
 
     def __repr__(self) -> str:
         return (
             f"Settings(base_url={self.base_url!r}, api_key=***, timeout={self.timeout!r}, "
-            f"max_attempts={self.max_attempts!r})"
+            f"max_attempts={self.max_attempts!r}, strict_providers={self.strict_providers!r}, "
+            f"adopt_existing={self.adopt_existing!r})"
         )
 
     __str__ = __repr__
@@ -214,7 +231,24 @@ def resolve_settings(
                 f"{timeout_source} must be a number of seconds above 0 and at most 3600, got {raw_timeout!r}"
             )
 
-    return Settings(base_url=base_url, api_key=api_key, timeout=timeout, max_attempts=max_attempts)
+    return Settings(
+        base_url=base_url,
+        api_key=api_key,
+        timeout=timeout,
+        max_attempts=max_attempts,
+        strict_providers=_flag(config, env, KEY_STRICT_PROVIDERS, ENV_STRICT_PROVIDERS),
+        adopt_existing=_flag(config, env, KEY_ADOPT_EXISTING, ENV_ADOPT_EXISTING),
+    )
+
+
+def _flag(config: Mapping[str, Any] | None, env: Mapping[str, str], key: str, env_name: str) -> bool:
+    raw, source = _pick(config, env, key, (env_name,))
+    if raw is None:
+        return False
+    value = raw.lower()
+    if value not in ("true", "false"):
+        raise SettingsError(f"{source} must be true or false, got {raw!r}")
+    return value == "true"
 
 
 def settings_from_pulumi_config(config: ConfigLike, env: Mapping[str, str] = os.environ) -> Settings:

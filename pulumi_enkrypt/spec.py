@@ -13,6 +13,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS, SECRET_PATHS, SERVER_FIELDS, TOP_LEVEL_FIELDS
+from .secrets import is_masked_string, not_real_secret, secret_items
 
 if TYPE_CHECKING:
     from .wire import FieldError
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
 # The wire models (pydantic) are imported by the steps that validate or compare, not at module level: a
 # refresh or a destroy needs none of them, and importing them is most of a provider process's start-up.
 
-MASK_CHARS = frozenset("*•x")
+
+SECRET_REVISIONS = "secret_revisions"
+"""A computed input: secret key path -> how often its value changed. The engine shows a secret as
+``[secret]`` on both sides of a diff, so a rotated key would be an update that names no field; this
+counter is what a reviewer sees change instead (``~ secret_revisions: {model_config.apikeys: 1 => 2}``)."""
 
 
 def resource_id(name: str, version: str) -> str:
@@ -75,8 +80,12 @@ def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) 
 
     body = wire.normalize_request(schema_part(props))
     _, errors = wire.validate_request(body, strict_providers=strict_providers)
-    allowed = {*TOP_LEVEL_FIELDS, *SERVER_FIELDS, ADOPT_EXISTING, "__provider"}
+    allowed = {*TOP_LEVEL_FIELDS, *SERVER_FIELDS, ADOPT_EXISTING, SECRET_REVISIONS, "__provider"}
     errors += [wire.FieldError(k, "is not a field of the Enkrypt model schema") for k in props if k not in allowed]
+    # A placeholder or a mask sent as a secret would overwrite the real secret in Enkrypt.
+    for path, value in secret_items(body):
+        if (reason := not_real_secret(value)) is not None:
+            errors.append(wire.FieldError(path, reason))
     unknown = _unknown_paths(body)
     if not unknown:
         return errors
@@ -85,6 +94,32 @@ def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) 
         return error_path.startswith(unknown_path) or unknown_path.startswith(error_path)
 
     return [e for e in errors if not any(related(e.path, u) for u in unknown)]
+
+
+def with_secret_revisions(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+    """``news`` plus its ``secret_revisions``: each secret path present keeps its count from ``olds`` while its
+    value is the same, and counts one more when it changed. Unknown values (preview) keep the count."""
+    old_counts = olds.get(SECRET_REVISIONS)
+    old_counts = old_counts if isinstance(old_counts, Mapping) else {}
+    old_values, new_values = secret_values_by_path(olds), secret_values_by_path(news)
+    counts: dict[str, int] = {}
+    for pattern, values in new_values.items():
+        count = int(old_counts.get(pattern) or 1)
+        if pattern in old_values and old_values[pattern] != values and not is_unknown(values):
+            count += 1
+        counts[pattern] = count
+    out = dict(news)
+    out.pop(SECRET_REVISIONS, None)
+    if counts:
+        out[SECRET_REVISIONS] = counts
+    return out
+
+
+def secret_values_by_path(props: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """Secret path pattern (``model_config.custom_headers[*].value``) -> the values under it, in order."""
+    from .secrets import secret_values_at
+
+    return {pattern: values for pattern in SECRET_PATHS if (values := secret_values_at(props, pattern))}
 
 
 def request_body(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,9 +138,17 @@ def identity(props: Mapping[str, Any]) -> tuple[str, str]:
     return str(props["model_saved_name"]), str(props["model_version"])
 
 
+def known_identity(props: Mapping[str, Any]) -> tuple[str, str] | None:
+    """The identity when both parts are known strings (not during a preview that awaits them)."""
+    name, version = props.get("model_saved_name"), props.get("model_version")
+    if isinstance(name, str) and isinstance(version, str) and not (is_unknown(name) or is_unknown(version)):
+        return name, version
+    return None
+
+
 def _is_masked(value: Any) -> bool:
     if isinstance(value, str):
-        return value == "" or (len(value) >= 3 and set(value) <= MASK_CHARS) or "****" in value
+        return value == "" or is_masked_string(value)
     if isinstance(value, list):
         return all(_is_masked(v) for v in value)
     if isinstance(value, Mapping):

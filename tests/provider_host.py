@@ -82,7 +82,7 @@ class ProviderHost:
         resp = self.stub.Check(
             provider_pb2.CheckRequest(urn=self.urn, olds=_struct(olds), news=_struct(self._with_provider(news)))
         )
-        return _dict(resp.inputs), [(f.property, f.reason) for f in resp.failures]
+        return _dict(resp.inputs), [_located(f.property, f.reason) for f in resp.failures]
 
     def diff(self, id_: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> tuple[bool, list[str]]:
         resp = self.stub.Diff(
@@ -120,3 +120,12 @@ class ProviderHost:
 
 def without_provider(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k != PROVIDER_KEY}
+
+
+def _located(prop: str, reason: str) -> tuple[str, str]:
+    """(key path, reason) of a check failure. The provider names nested paths in the reason, with an empty
+    property, so that the engine has no value to print beside it (it prints the top-level property's)."""
+    if prop:
+        return prop, reason
+    path, sep, rest = reason.partition(": ")
+    return (path, rest) if sep else ("", reason)
