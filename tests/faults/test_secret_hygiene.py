@@ -138,6 +138,18 @@ from pulumi_enkrypt import Model
 Model("hygiene", args=json.load(open("model.json")))
 """
 
+# The same model, read back by both lookups, every field of the results exported.
+PROGRAM_WITH_LOOKUPS = PROGRAM.replace("Model(", "m = Model(") + """
+import dataclasses
+import pulumi
+from pulumi_enkrypt import get_model, get_model_output
+
+found = get_model(m_name := json.load(open("model.json"))["model_saved_name"], "v1")
+pulumi.export("plain", {k: v for k, v in vars(found).items()})
+pulumi.log.info(f"looked up {found!r}")
+pulumi.export("output", get_model_output(m.model_saved_name, m.model_version).apply(dataclasses.asdict))
+"""
+
 
 def _echo(mode: dict[str, Any]) -> Any:
     def intercept(method: str, path: str, headers: Mapping[str, str], body: bytes) -> Any:
@@ -197,6 +209,24 @@ def test_no_secret_anywhere(pulumi_cli: Path, tmp_path: Path, echo_setup: Any) -
     step("up (update) --debug -v=9", "up", *yes, *debug)
     scanner.scan("stack export after update", json.dumps(project.export()))
     FIGURES.bump("cli_runs")
+
+    # Lookups: both forms, every field exported and logged.
+    (project.dir / "__main__.py").write_text(PROGRAM_WITH_LOOKUPS)
+    step("up with lookups", "up", *yes)
+    step("stack output with lookups", "stack", "output", "--json")
+    scanner.scan("stack export with lookups", json.dumps(project.export()))
+    FIGURES.bump("cli_runs")
+    (project.dir / "__main__.py").write_text(PROGRAM)
+
+    # Secrets at the wrong level (top level of the args) fail check: not printed with the failure. An
+    # unknown provider's warning rides along.
+    misplaced = {**changed, "apikeys": changed["model_config"]["apikeys"]}
+    misplaced["auth_data"] = changed["model_config"]["auth_data"]
+    misplaced["model_config"] = {**changed["model_config"], "model_provider": "not-listed"}
+    (project.dir / "model.json").write_text(json.dumps(misplaced))
+    step("preview (secrets at the wrong level)", "preview", "--diff", "--non-interactive", ok=False)
+    step("up (secrets at the wrong level) --debug", "up", *yes, "--debug", ok=False)
+    (project.dir / "model.json").write_text(json.dumps(changed))
 
     # A new model whose add is answered 422 with the echoed body.
     renamed = {**changed, "model_saved_name": "hygiene-2"}
