@@ -113,6 +113,39 @@ def test_export_roundtrip(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_p
     assert len([r for r in project.resources() if r["type"] == "pulumi-python:dynamic/enkrypt:Model"]) == 20
 
 
+def test_a_forgotten_placeholder_fails_preview_and_keeps_the_real_keys(
+    pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path
+) -> None:
+    """Exported from a server that masks secrets, the config script sets REPLACE_ME. Run as is, preview and
+    up refuse it, naming each field, and the real keys in Enkrypt stay as they were."""
+    server = enkrypt_server
+    bodies = varied_models()[:3]
+    _seed(server, bodies)
+    before = _by_identity(server.models())
+    server.admin_config(mask_secrets=True)
+    out = tmp_path / "exported"
+    done = _cli("export", "--output", str(out), "--base-url", server.url, "--stack", "dev", "--project-name", PROJECT)
+    assert done.returncode == 0, done.stderr
+    assert "REPLACE_ME values: preview refuses them, naming each field" in done.stderr
+
+    project = PulumiProject(tmp_path / "pulumi", out, stack="dev", name=PROJECT, bin_dir=pulumi_cli)
+    shutil.copy(out / "Pulumi.yaml", project.dir / "Pulumi.yaml")
+    script_env = {**project.env, "ENKRYPTAI_API_KEY": E2E_API_KEY}
+    configured = subprocess.run(
+        ["bash", "config-commands.sh"], cwd=project.dir, env=script_env, capture_output=True, text=True, check=False
+    )
+    assert configured.returncode == 0, configured.stdout + configured.stderr
+    server.admin_config(mask_secrets=False)
+    server.reset_stats()
+    for result in (project.preview(check=False), project.up(check=False)):
+        assert result.returncode != 0
+        text = result.stdout + result.stderr
+        assert "model_config.apikeys[0]: is the placeholder that pulumi-enkrypt export writes" in text
+    writes = {k: v for k, v in server.stats()["requests"].items() if " /models/" in k and v and "GET" not in k}
+    assert writes == {}
+    assert _by_identity(server.models()) == before
+
+
 # --------------------------------------------------------------------------------------------- fast checks
 
 
