@@ -42,12 +42,13 @@ def _record_hash(data: bytes) -> str:
     return f"sha256={digest}"
 
 
-def build_wheel(version: str, out_dir: Path) -> Path:
-    """A pure-Python wheel of the package source at ``version``, its provider module carrying IMPORT_PROBE."""
+def build_wheel(version: str, out_dir: Path, source: Path = REPO) -> Path:
+    """A pure-Python wheel of the package under ``source`` at ``version``, its provider module carrying
+    IMPORT_PROBE."""
     files: dict[str, bytes] = {}
-    for path in sorted((REPO / "pulumi_enkrypt").rglob("*")):
+    for path in sorted((source / "pulumi_enkrypt").rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            files[path.relative_to(REPO).as_posix()] = path.read_bytes()
+            files[path.relative_to(source).as_posix()] = path.read_bytes()
     files["pulumi_enkrypt/provider.py"] += IMPORT_PROBE.encode()
     info = f"{DIST}-{version}.dist-info"
     files[f"{info}/METADATA"] = (
@@ -68,9 +69,24 @@ def build_wheel(version: str, out_dir: Path) -> Path:
     return wheel
 
 
-def venv_with_package(version: str, root: Path, base_python: str) -> Path:
-    """A new venv under ``root`` holding pulumi-enkrypt ``version`` (non-editable) on top of the shared venv's
-    dependencies; returns its python."""
+def release_source(commit: str, root: Path) -> Path:
+    """The package as it was at ``commit`` (a past release), unpacked under ``root``, from this repository's
+    history."""
+    root.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit, "pulumi_enkrypt"],
+        capture_output=True,
+        check=False,
+    )
+    if archive.returncode != 0:
+        raise RuntimeError(f"release {commit} is not in this clone's history: {archive.stderr.decode()}")
+    subprocess.run(["tar", "-x", "-C", str(root)], input=archive.stdout, check=True)
+    return root
+
+
+def venv_with_package(version: str, root: Path, base_python: str, source: Path = REPO) -> Path:
+    """A new venv under ``root`` holding pulumi-enkrypt ``version`` (non-editable, built from ``source``) on
+    top of the shared venv's dependencies; returns its python."""
     venv_dir = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv_dir)], check=True)
     python = venv_dir / "bin" / "python"
@@ -89,7 +105,7 @@ def venv_with_package(version: str, root: Path, base_python: str) -> Path:
     # addsitedir also runs the shared venv's own .pth files (its editable install among them), but all of
     # it lands after this venv's site-packages on sys.path.
     (Path(purelib) / "zz_shared_venv.pth").write_text(f"import site; site.addsitedir({shared!r})\n")
-    wheel = build_wheel(version, root)
+    wheel = build_wheel(version, root, source)
     subprocess.run(
         [
             base_python,
