@@ -7,7 +7,8 @@ shape is the caller's job.
 Retries (done by ``tenacity``, bounded by ``max_attempts``):
 
 * connection failures that happen before the request left this process (``ConnectError``,
-  ``ConnectTimeout``, ``PoolTimeout``) are retried for every call;
+  ``ConnectTimeout``, ``PoolTimeout``) are retried for every call -- except a failed TLS handshake (wrong
+  scheme, rejected certificate), which fails at once: it would fail the same way on every retry;
 * ``429`` and ``503`` are retried for every call: the server says it did not process the request.  Their
   ``Retry-After`` (seconds or HTTP-date) is a floor for the wait, never shortened; if it is longer than
   ``max_retry_after`` the client gives up at once rather than call early;
@@ -30,8 +31,9 @@ Recipe for the provider (``add``; ``modify`` is the same with the NEW identity):
             raise                                # not applied (or applied differently): fail loudly
     # success: `out` is what the server holds
 
-The API key travels only in the ``apikey`` header set by an :class:`httpx.Auth` hook; it is never part of a
-message, ``repr`` or log line, and request bodies are never put into errors.  Server messages that echo
+A transport failure's message names the URL tried (base URL + path; base URLs hold no credentials or
+query).  The API key travels only in the ``apikey`` header set by an :class:`httpx.Auth` hook; it is never
+part of a message, ``repr`` or log line, and request bodies are never put into errors.  Server messages that echo
 secret values of the request body (see :func:`secret_values`) are scrubbed to ``[secret]``.
 """
 
@@ -43,6 +45,7 @@ import json
 import logging
 import random
 import re
+import ssl
 import threading
 import time
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -57,7 +60,7 @@ from tenacity.stop import stop_base
 
 from ._version import __version__
 from .secrets import secret_strings
-from .settings import DEFAULT_TIMEOUT_SECONDS
+from .settings import DEFAULT_TIMEOUT_SECONDS, ENV_BASE_URL, KEY_BASE_URL, NAMESPACE
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -98,6 +101,14 @@ HEADER_REFRESH: Final = "X-Enkrypt-Refresh-Cache"
 
 # Transport errors raised before any byte of the request was sent: always safe to retry.
 _NOT_SENT_ERRORS: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# TLS errors that mean the connection broke mid-handshake (worth a retry), unlike a protocol or certificate
+# mismatch, which fails identically on every attempt.
+_TRANSIENT_SSL_ERRORS: Final = (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)
+# OpenSSL reasons for "the peer answered something that is not TLS" (typically plain HTTP).
+_NOT_TLS_REASONS: Final = frozenset(
+    {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"}
+)
+_BASE_URL_SETTING: Final = f"{NAMESPACE}:{KEY_BASE_URL}"
 # Statuses meaning "not processed, try later": retried for every method, Retry-After honoured.
 _RETRY_LATER_STATUSES: Final = frozenset({429, 503})
 
@@ -395,6 +406,46 @@ class _ApiKeyAuth(httpx.Auth):
         return "_ApiKeyAuth(api_key=***)"
 
 
+def _ssl_cause(exc: BaseException) -> ssl.SSLError | None:
+    """The ``ssl.SSLError`` behind an httpx error (httpx wraps httpcore's error, which wraps the ssl one)."""
+    todo: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLError):
+            return current
+        todo.extend(e for e in (current.__cause__, current.__context__, *current.args) if isinstance(e, BaseException))
+    return None
+
+
+def _transport_reason(exc: httpx.TransportError, url: str) -> str:
+    """One line: the httpx error first (what callers match on), then the URL tried."""
+    kind = f"{type(exc).__name__}: {exc}".rstrip(": .")
+    if isinstance(exc, _NOT_SENT_ERRORS):
+        return f"{kind}; could not connect to {url}"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{kind}; no answer in time from {url}"
+    return f"{kind}; the connection to {url} broke"
+
+
+def _tls_reason(error: ssl.SSLError, base_url: str, url: str) -> str:
+    """Why the TLS handshake failed, and which setting to check."""
+    text = re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(error)) or type(error).__name__
+    setting = f"{_BASE_URL_SETTING} (or {ENV_BASE_URL})"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            f"TLS failed: the certificate of the server at {url} was rejected ({text}); check the host name in "
+            f"{setting}, or trust the server's CA with SSL_CERT_FILE"
+        )
+    if getattr(error, "reason", None) in _NOT_TLS_REASONS:
+        plain = "http://" + base_url.split("://", 1)[-1]
+        return f"TLS failed: the server at {url} did not speak TLS ({text}); is {setting} meant to be {plain}?"
+    return f"TLS handshake with {url} failed ({text}); check the scheme (http:// or https://) of {setting}"
+
+
 def _header_value(field: str, header: str, value: str, method: str, path: str) -> bytes:
     """Encode an identity header value as latin-1, or raise EnkryptValidationError naming the field."""
 
@@ -462,6 +513,8 @@ class EnkryptClient:
             timeout = httpx.Timeout(float(timeout), connect=min(5.0, float(timeout)))
 
         self.base_url = base_url
+        # What messages show: the base URL without query or fragment (settings refuses both anyway).
+        self._shown_base_url = str(parsed.copy_with(query=None, fragment=None)).rstrip("/")
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -620,7 +673,17 @@ class EnkryptClient:
             except httpx.TransportError as exc:
                 self.stats.add(transport_errors=1)
                 sent = not isinstance(exc, _NOT_SENT_ERRORS)
-                reason = _one_line(scrub(f"{type(exc).__name__}: {exc}".rstrip(": "), secret_set))
+                url = f"{self._shown_base_url}{path}"
+                tls = _ssl_cause(exc) if isinstance(exc, httpx.ConnectError) else None
+                if tls is not None and not isinstance(tls, _TRANSIENT_SSL_ERRORS):
+                    # A handshake refused for its protocol or certificate fails identically every time.
+                    raise EnkryptConnectionError(
+                        _one_line(scrub(_tls_reason(tls, self._shown_base_url, url), secret_set)),
+                        method=method,
+                        path=path,
+                        detail="not retried: it would fail the same way again",
+                    ) from exc
+                reason = _one_line(scrub(_transport_reason(exc, url), secret_set))
                 if write and sent and not retry_writes_on_disconnect:
                     raise EnkryptMaybeCommittedError(
                         reason,

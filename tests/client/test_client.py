@@ -7,6 +7,7 @@ import json
 import logging
 import pickle
 import socket
+import ssl
 import threading
 import time
 from collections import deque
@@ -14,12 +15,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from pulumi_enkrypt.client import (
+    PATH_ADD,
     EnkryptAuthError,
     EnkryptClient,
     EnkryptConflictError,
@@ -495,6 +498,146 @@ def test_refused_connections_are_retried_even_for_writes() -> None:
     assert not isinstance(exc, EnkryptMaybeCommittedError) and not exc.maybe_committed
     assert exc.attempts == 3 and "ConnectError" in str(exc)
     assert c.stats.transport_errors == 3 and c.stats.retries == 2
+
+
+def closed_port() -> int:
+    with socket.socket() as s:  # bound then closed: nothing listens on it
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_connection_error_names_the_url_tried(server: FaultServer) -> None:
+    port = closed_port()
+    with make_client(f"http://127.0.0.1:{port}/api/", max_attempts=2) as c:
+        with pytest.raises(EnkryptConnectionError) as info:
+            c.get_model("Test Model", "v1")
+        assert f"could not connect to http://127.0.0.1:{port}/api/models/get-model" in str(info.value)
+        assert "ConnectError" in str(info.value) and info.value.attempts == 2
+        assert_clean(info.value)
+        with pytest.raises(EnkryptConnectionError) as info:
+            c.add_model(model_body())
+        assert f"http://127.0.0.1:{port}/api/models/add-model" in str(info.value)
+        assert_clean(info.value)
+    # A connection dropped after sending names the URL too.
+    server.push(Reply(drop=True))
+    with make_client(server.url) as c, pytest.raises(EnkryptMaybeCommittedError) as dropped:
+        c.add_model(model_body())
+    assert f"the connection to {server.url}/models/add-model broke" in str(dropped.value)
+    assert_clean(dropped.value)
+
+
+class CountingListener:
+    """A loopback TCP server that counts the connections it accepts: independent evidence of attempts.
+
+    Without ``tls`` it answers like a plain HTTP server would to anything (400); with ``tls`` it runs the
+    server side of the handshake with that context.
+    """
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.connections = 0
+        self._tls = tls
+        self._sock = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._sock.getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:  # closed by close()
+                return
+            self.connections += 1
+            with conn:
+                try:
+                    if self._tls is not None:
+                        with self._tls.wrap_socket(conn, server_side=True):
+                            pass
+                    else:
+                        conn.recv(4096)
+                        conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                except OSError:  # the client refused our certificate, or hung up
+                    pass
+
+    def close(self) -> None:
+        self._sock.close()
+        self._thread.join(5)
+
+
+def test_https_to_a_plain_http_server_fails_at_once_naming_tls(enkrypt_server: Any) -> None:
+    """WRONG_VERSION_NUMBER never goes away on retry: one attempt, and a message that points at the scheme."""
+    port = int(enkrypt_server.url.rsplit(":", 1)[1])
+    url = f"https://127.0.0.1:{port}"
+    with EnkryptClient(url, API_KEY, max_attempts=6, backoff_base=0.01, backoff_max=0.05) as c:
+        for call, path in [(c.list_models, "/models/list-models"), (lambda: c.add_model(model_body()), PATH_ADD)]:
+            with pytest.raises(EnkryptConnectionError) as info:
+                call()
+            exc = info.value
+            assert "TLS" in str(exc) and f"{url}{path}" in str(exc)
+            assert f"enkrypt:baseUrl (or ENKRYPTAI_BASE_URL) meant to be http://127.0.0.1:{port}?" in str(exc)
+            assert exc.attempts == 1 and not exc.maybe_committed
+            assert not isinstance(exc, EnkryptMaybeCommittedError)
+            assert_clean(exc)
+        assert c.stats.attempts == 2 and c.stats.retries == 0 and c.stats.waits == 0
+    # The same scheme mix-up, counted on the listener's side: one connection, not max_attempts.
+    listener = CountingListener()
+    try:
+        with (
+            EnkryptClient(
+                f"https://127.0.0.1:{listener.port}", API_KEY, max_attempts=6, backoff_base=0.01, backoff_max=0.05
+            ) as c,
+            pytest.raises(EnkryptConnectionError) as info,
+        ):
+            c.get_model("Test Model", "v1")
+        assert "did not speak TLS" in str(info.value)
+        assert listener.connections == 1
+    finally:
+        listener.close()
+
+
+# A throwaway self-signed certificate for 127.0.0.1 (EC P-256, valid until 2126): no client trusts it.
+SELF_SIGNED_KEY = """-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgxmrFKjJLnVJvu4LV
+YyNIYAsoC+bW66+ixthM4dkF5buhRANCAASr4iixUU/xog759zkb1QfQ4J7+byT7
+WK1lgG1AiuiONwndoP3pDxguABEvZr5F8fqSrwyp+qslR1euUjG67/Me
+-----END PRIVATE KEY-----
+"""
+SELF_SIGNED_CERT = """-----BEGIN CERTIFICATE-----
+MIIBkDCCATagAwIBAgIUBOdpJfdPD8iAqVNzAERsaGA9Fb0wCgYIKoZIzj0EAwIw
+FDESMBAGA1UEAwwJMTI3LjAuMC4xMCAXDTI2MTEyMzEzMzIyOFoYDzIxMjYxMDMw
+MTMzMjI4WjAUMRIwEAYDVQQDDAkxMjcuMC4wLjEwWTATBgcqhkjOPQIBBggqhkjO
+PQMBBwNCAASr4iixUU/xog759zkb1QfQ4J7+byT7WK1lgG1AiuiONwndoP3pDxgu
+ABEvZr5F8fqSrwyp+qslR1euUjG67/Meo2QwYjAdBgNVHQ4EFgQU9qbWhlr0FI55
+r+myoZGTGCADHOowHwYDVR0jBBgwFoAU9qbWhlr0FI55r+myoZGTGCADHOowDwYD
+VR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC
+IBkvIiX9mHv+TpGhbpWrnP1T87hTC92e7ttud5yIlxkUAiEAlfGRlHBYtXhmfoCM
+waeXpfNuP4zZ2ursIXIEzeV4YBA=
+-----END CERTIFICATE-----
+"""
+
+
+def test_a_rejected_certificate_fails_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    (tmp_path / "key.pem").write_text(SELF_SIGNED_KEY)
+    (tmp_path / "cert.pem").write_text(SELF_SIGNED_CERT)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    listener = CountingListener(tls)
+    url = f"https://127.0.0.1:{listener.port}"
+    try:
+        with (
+            EnkryptClient(url, API_KEY, max_attempts=6, backoff_base=0.01, backoff_max=0.05) as c,
+            pytest.raises(EnkryptConnectionError) as info,
+        ):
+            c.get_model("Test Model", "v1")
+        exc = info.value
+        assert "TLS failed: the certificate of the server at" in str(exc) and f"{url}/models/get-model" in str(exc)
+        assert "certificate verify failed" in str(exc) and "enkrypt:baseUrl" in str(exc)
+        assert exc.attempts == 1 and listener.connections == 1
+        assert_clean(exc)
+    finally:
+        listener.close()
 
 
 # ---------------------------------------------------------------------------------------------------------
