@@ -8,6 +8,12 @@ same LanguageRuntime gRPC protocol here, with the stubs shipped in the `pulumi` 
 Launch contract (as with every Pulumi plugin): the engine starts us with its own gRPC address as the last
 positional argument, reads one line from stdout (our port), then talks gRPC. Everything the program prints
 goes to our stdout/stderr, which the engine shows to the user.
+
+Stopping a program: when a resource fails, the engine calls Cancel while the program may still wait on it, and
+then interrupts our process group. A SIGINT would make the program's interpreter print a KeyboardInterrupt
+traceback (and "lost sys.stderr" junk) that the engine shows under the Stack resource, next to the real error.
+So the program runs in its own session (out of reach of the group signal) and is stopped with SIGTERM, which
+ends a Python program without output; SIGKILL follows if it is still there after a grace period.
 """
 
 from __future__ import annotations
@@ -35,7 +41,9 @@ EXECUTOR_NAME = "pulumi-language-python-exec"
 EXIT_USER_ACTIONABLE = 32
 MAX_MESSAGE_BYTES = 400 * 1024 * 1024  # same limit the engine's own gRPC channels use
 HEALTH_INTERVAL_S = 30.0
-KILL_GRACE_S = 5.0
+# Grace between SIGTERM and SIGKILL for a program: shorter than the 5 s the engine gives our process group between
+# its SIGINT and its SIGKILL, so a program that ignores SIGTERM dies before we do (it is outside our group).
+KILL_GRACE_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         self.stop = stop
         self._lock = threading.Lock()
         self._children: set[subprocess.Popen[bytes]] = set()
+        self._cancelled: set[subprocess.Popen[bytes]] = set()  # programs we stopped: their exit is not an error
         if engine_address:
             start_health_check(engine_address, stop)
 
@@ -191,31 +200,44 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         args = run_args(request, self.executor, self.engine_address, self.tracing)
         try:
             # stdout/stderr are inherited: the engine reads ours and shows them as the program's output.
-            child = subprocess.Popen([python.executable, *args], env=env, stdin=subprocess.DEVNULL)
+            # Own session: the engine's SIGINT to our process group must not reach the program (see the top).
+            child = subprocess.Popen(
+                [python.executable, *args], env=env, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         except OSError as err:
             return language_pb2.RunResponse(error=f"problem executing program (could not run language executor): {err}")
         with self._lock:
             self._children.add(child)
         # If the engine goes away mid-run (request cancelled), stop the program too.
-        context.add_callback(lambda: interrupt(child))
+        context.add_callback(lambda: self._stop(child))
         try:
             code = child.wait()
         finally:
             with self._lock:
                 self._children.discard(child)
+                cancelled = child in self._cancelled
+                self._cancelled.discard(child)
         if code == 0:
             return language_pb2.RunResponse()
-        if code == EXIT_USER_ACTIONABLE:
+        if code == EXIT_USER_ACTIONABLE or cancelled:
+            # Stopped on the engine's request: the engine reports why; our exit status would only add noise.
             return language_pb2.RunResponse(bail=True)
         return language_pb2.RunResponse(error=exit_message(code))
 
     def Cancel(self, request: empty_pb2.Empty, context: Any) -> empty_pb2.Empty:
-        # The engine calls this on Ctrl-C and again when it is done with us: interrupt any running program.
+        # The engine calls this on Ctrl-C, after a resource failed, and when it is done with us: stop any program.
         with self._lock:
             children = list(self._children)
         for child in children:
-            interrupt(child)
+            self._stop(child)
         return empty_pb2.Empty()
+
+    def _stop(self, child: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            if child.poll() is not None:
+                return
+            self._cancelled.add(child)
+        terminate(child)
 
     # Code generation, packing, linking and plugin hosting are not needed to deploy; say so cleanly instead
     # of letting the generated base class log a traceback for each call.
@@ -258,19 +280,32 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def interrupt(child: subprocess.Popen[bytes]) -> None:
-    """SIGINT first so the program can finish cleanly; SIGKILL if it is still there after a grace period."""
+def terminate(child: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (a Python program dies without a traceback); SIGKILL if it is still there after a grace period.
+
+    Sent to the program's process group (it leads its own session), so what the program started stops too, as
+    it did when the engine's signal to our group reached it.
+    """
     if child.poll() is not None:
         return
-    child.send_signal(signal.SIGINT)
+    signal_group(child, signal.SIGTERM)
 
     def kill_later() -> None:
         try:
             child.wait(KILL_GRACE_S)
         except subprocess.TimeoutExpired:
-            child.kill()
+            signal_group(child, signal.SIGKILL)
 
     threading.Thread(target=kill_later, daemon=True).start()
+
+
+def signal_group(child: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    try:
+        os.killpg(child.pid, sig)  # the program's pid is its group id (start_new_session)
+    except ProcessLookupError:
+        pass  # already gone
+    except OSError:
+        child.send_signal(sig)
 
 
 _health_started: set[str] = set()
