@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .client import EnkryptError
-from .codegen_program import RenderedProgram, render_program
+from .export_program import RenderedProgram, render_program
 from .settings import DEFAULT_BASE_URL, KEY_BASE_URL, NAMESPACE, SettingsError, resolve_settings
 
 __all__ = ["main"]

@@ -10,11 +10,12 @@ import copy
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from .schema_facts import SECRET_PATHS
+from .schema_facts import KNOWN_VALUES, SECRET_PATHS
 
 __all__ = [
     "PLACEHOLDER",
     "SECRET_PATHS",
+    "is_masked",
     "map_secrets",
     "not_real_secret",
     "secret_items",
@@ -32,6 +33,25 @@ MASK_CHARS = frozenset("*•x")
 def is_masked_string(value: str) -> bool:
     """A string that is a mask, not a value: ``********``, ``••••``, ``sk-****abcd``."""
     return (len(value) >= 3 and set(value) <= MASK_CHARS) or "****" in value
+
+
+# Enum values under a secret path (jwt_method) are not secret: a masking server shows them in clear.
+_ENUM_KEYS = frozenset(
+    path.rsplit(".", 1)[1] for path in KNOWN_VALUES for secret in SECRET_PATHS if path.startswith(f"{secret}.")
+)
+
+
+def is_masked(value: Any) -> bool:
+    """Whether a secret, as a server sent it back, hides its value (a mask, or an empty string) rather than
+    showing it. An empty list is a value (no keys), not a mask; so is an empty object."""
+    if isinstance(value, str):
+        return value == "" or is_masked_string(value)
+    if isinstance(value, list):
+        return bool(value) and all(is_masked(v) for v in value)
+    if isinstance(value, Mapping):
+        shown = [v for k, v in value.items() if k not in _ENUM_KEYS]
+        return bool(shown) and all(is_masked(v) for v in shown)
+    return False
 
 
 def not_real_secret(value: str) -> str | None:

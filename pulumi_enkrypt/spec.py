@@ -13,7 +13,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS, SECRET_PATHS, SERVER_FIELDS, TOP_LEVEL_FIELDS
-from .secrets import is_masked_string, not_real_secret, secret_items
+from .secrets import is_masked, not_real_secret, secret_items
 
 if TYPE_CHECKING:
     from .wire import FieldError
@@ -146,16 +146,6 @@ def known_identity(props: Mapping[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def _is_masked(value: Any) -> bool:
-    if isinstance(value, str):
-        return value == "" or is_masked_string(value)
-    if isinstance(value, list):
-        return all(_is_masked(v) for v in value)
-    if isinstance(value, Mapping):
-        return all(_is_masked(v) for v in value.values())
-    return False
-
-
 def _get_path(node: Any, parts: list[str]) -> tuple[bool, Any]:
     for part in parts:
         if not isinstance(node, Mapping) or part not in node:
@@ -206,10 +196,10 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str,
             for element, state_element in zip(server_value, state_value, strict=False):
                 if not (isinstance(element, dict) and isinstance(state_element, Mapping)) or key not in state_element:
                     continue
-                if key not in element or _is_masked(element[key]):
+                if key not in element or is_masked(element[key]):
                     element[key] = state_element[key]
             continue
-        if not has_server or _is_masked(server_value):
+        if not has_server or is_masked(server_value):
             _set_path(view, parts, state_value)
     return view
 

@@ -1,4 +1,5 @@
-"""Render Enkrypt models (as the API returns them) into a Pulumi program of typed ``enkrypt.Model`` resources.
+"""``pulumi-enkrypt export``'s program writer: Enkrypt models (as the API returns them) into a Pulumi program of
+typed ``enkrypt.Model`` resources.
 
 The shape of the code comes from the schema, never from a hand-kept field list: the structure (which key holds
 which nested object, in which order) is read from the generated wire models (:mod:`pulumi_enkrypt.wire`), and
@@ -25,6 +26,7 @@ from typing import Any
 
 from . import inputs, wire
 from .schema_facts import ADOPT_EXISTING
+from .secrets import PLACEHOLDER, is_masked
 
 __all__ = [
     "PLACEHOLDER",
@@ -39,8 +41,6 @@ __all__ = [
 WIDTH = 100
 """Target line width of the generated code (ruff's limit in this repository is 120)."""
 INDENT = "    "
-PLACEHOLDER = "REPLACE_ME"
-"""Written in place of a secret value the server sent masked (or when placeholders are asked for)."""
 MODULE_ALIAS = "enkrypt"
 
 _SERVER_ONLY = frozenset(wire.SERVER_FIELDS)
@@ -77,17 +77,6 @@ def _model_params() -> frozenset[str]:
 
 
 # ------------------------------------------------------------------------------------------- model data
-
-
-def is_masked(value: Any) -> bool:
-    """Whether a secret came back masked (``********``) rather than in clear."""
-    if isinstance(value, str):
-        return value == "" or (len(value) >= 3 and set(value) <= set("*•x")) or "****" in value
-    if isinstance(value, list):
-        return bool(value) and all(is_masked(v) for v in value)
-    if isinstance(value, Mapping):
-        return bool(value) and all(is_masked(v) for k, v in value.items() if k != "jwt_method")
-    return False
 
 
 def prepare(model: Mapping[str, Any]) -> dict[str, Any]:
