@@ -5,7 +5,8 @@ One source for the model schema: ``schema/add-model.openapi.yaml`` (Enkrypt's ow
 
 - ``pulumi_enkrypt/enums.py``     the string enums,
 - ``pulumi_enkrypt/_wire_gen.py`` the pydantic v2 wire models (request body),
-- ``pulumi_enkrypt/schema_facts.py`` secret paths, enum values, identity fields as plain data,
+- ``pulumi_enkrypt/schema_facts.py`` secret paths, enum values, identity fields as plain data, and the
+  checks of the contract's string formats (host, header value) as plain functions,
 - ``pulumi_enkrypt/inputs.py``    the Pulumi input types (``...Args`` classes and ``...ArgsDict`` TypedDicts),
 - ``docs/reference.md``           the reference of every input.
 
@@ -45,6 +46,8 @@ class Field:
     item: Field | None = None
     obj: ObjectType | None = None
     constraints: dict[str, Any] = field(default_factory=dict)
+    format_name: str | None = None  # one of the contract's `formats`
+    format_doc: str = ""  # what the contract says about that format
     secret: bool = False
     replace: bool = False
     default: Any = None
@@ -115,11 +118,22 @@ def load_schema() -> Schema:
     secrets: list[str] = overlay["secrets"]
     replace: list[str] = overlay["replace_on_change"]
 
+    formats: dict[str, str] = overlay["formats"]
+    if set(formats) != set(FORMAT_CHECKS):
+        raise SystemExit(f"contract formats {sorted(formats)} != the checks codegen has {sorted(FORMAT_CHECKS)}")
+
     def build(key: str, path: str, node: dict[str, Any], required: bool) -> Field:
+        # The contract's constraints layer on the OpenAPI node: `enum` closes a free string, `format` names a check.
+        extra = dict(overlay["constraints"].get(path, {}))
+        node = {**node, **({"enum": extra.pop("enum")} if "enum" in extra else {})}
         node_type = node.get("type", "object")
         description = " ".join(str(node.get("description") or node.get("title") or key).split())
         f = Field(key=key, path=path, kind="str", required=required, description=description)
-        f.constraints = dict(overlay["constraints"].get(path, {}))
+        f.format_name = extra.pop("format", None)
+        if f.format_name is not None and f.format_name not in formats:
+            raise SystemExit(f"{path}: unknown format {f.format_name!r} (contract.yaml lists {sorted(formats)})")
+        f.format_doc = " ".join(formats.get(f.format_name or "", "").split())
+        f.constraints = extra
         f.secret = path in secrets
         f.replace = path in replace
         f.default = overlay["defaults"].get(path, node.get("default"))
@@ -199,12 +213,57 @@ def _wire_type(f: Field) -> str:
         return "dict[str, Any]"
     if f.enum and not f.open_enum:
         return "Literal[" + ", ".join(repr(v) for v in f.enum) + "]"
-    return f.kind
+    if f.format_name is not None:
+        return _format_type(f.format_name)
+    # Strict scalars (defined in WIRE_PREAMBLE): the wire is JSON, where true is not 1 and "yes" is not true.
+    return {"int": "Integer", "float": "Number", "bool": "Boolean"}.get(f.kind, f.kind)
+
+
+def _format_type(name: str) -> str:
+    return _pascal(name.replace("-", "_"))
 
 
 def _wire_constraints(f: Field) -> list[str]:
     mapping = {"minimum": "ge", "maximum": "le", "minLength": "min_length", "maxLength": "max_length"}
-    return [f"{mapping[k]}={v!r}" for k, v in f.constraints.items()]
+    args = [f"{mapping[k]}={v!r}" for k, v in f.constraints.items()]
+    if f.format_name is not None:  # so the server's OpenAPI states it too
+        args.append(f"json_schema_extra={{'format': {f.format_name!r}}}")
+    return args
+
+
+WIRE_PREAMBLE = '''
+def _integer(value: Any) -> Any:
+    # pydantic's lax int would take True as 1 and "443" as 443; the wire has neither. A whole float passes
+    # (the engine hands every number over as a float: 443.0) and pydantic refuses 443.5 itself.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not a boolean")
+    if isinstance(value, str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not a string")
+    if not isinstance(value, (int, float)):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _format(name: str) -> AfterValidator:
+    """The check of one of the contract's string formats (schema_facts.FORMATS), as a pydantic validator."""
+    check = FORMATS[name]
+
+    def validate(value: str) -> str:
+        problem = check(value)
+        if problem is not None:
+            raise PydanticCustomError("string_format", problem)
+        return value
+
+    return AfterValidator(validate)
+
+
+Integer = Annotated[int, BeforeValidator(_integer)]
+"""A whole number, also given as a float (443.0); never a bool or a string."""
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+"""A finite number, int or float; never a bool or a string."""
+Boolean = Annotated[bool, Strict()]
+"""true or false; never 1, "yes" or "true"."""
+'''
 
 
 def render_wire(schema: Schema) -> str:
@@ -212,11 +271,21 @@ def render_wire(schema: Schema) -> str:
         HEADER,
         '"""Pydantic v2 models of the add-model / modify-model request body (Enkrypt\'s OpenAPI + contract)."""\n',
         "from __future__ import annotations\n",
-        "from typing import Any, Literal\n",
-        "from pydantic import BaseModel, ConfigDict, Field\n",
+        "from typing import Annotated, Any, Literal\n",
+        "from pydantic import AfterValidator, AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, Strict",
+        "from pydantic_core import PydanticCustomError\n",
+        "from .schema_facts import FORMATS\n",
     ]
     names = [o.name for o in schema.objects]
-    out.append("__all__ = " + repr([*names, "WireModel", "SECRET_PATHS", "REPLACE_ON_CHANGE", "KNOWN_VALUES"]) + "\n")
+    formats = list(schema.overlay["formats"])
+    scalars = ["Integer", "Number", "Boolean", *map(_format_type, formats)]
+    out.append("__all__ = " + repr([*names, *scalars, "WireModel"]) + "\n")
+    out.append(WIRE_PREAMBLE)
+    for name in formats:
+        description = " ".join(schema.overlay["formats"][name].split()).replace('"""', "'")
+        out.append(f"{_format_type(name)} = Annotated[str, _format({name!r})]")
+        out.append(f'"""{description}"""')
+    out.append("")
     out.append(
         textwrap.dedent(
             '''
@@ -247,13 +316,81 @@ def render_wire(schema: Schema) -> str:
 
 # ----------------------------------------------------------------------------------------------- facts
 
+# The checks of the contract's string formats (contract.yaml `formats`), emitted into schema_facts.py: plain
+# Python, so the HTTP client can reuse them without pydantic. Each returns why a value fails, or None; the
+# reason never quotes the value.
+FORMAT_CHECKS = {"header-value": "header_value_problem", "host": "host_problem"}
+FORMAT_CODE = '''
+
+def header_value_problem(value: str) -> str | None:
+    """Why ``value`` cannot travel as an HTTP header value (as model_saved_name and model_version do, in
+    X-Enkrypt-Model and X-Enkrypt-Model-Version), or None if it can."""
+    for position, char in enumerate(value, 1):
+        code = ord(char)
+        if code > 0xFF:
+            return f"must be latin-1 text (it is sent in an HTTP header): character {position} is not"
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            return f"must not hold control characters (it is sent in an HTTP header): character {position} is one"
+    if value[:1] == " " or value[-1:] == " ":
+        return "must not start or end with a blank (HTTP drops it from a header)"
+    return None
+
+
+def _is_ip(value: str, version: int) -> bool:
+    import ipaddress  # here: the program process imports this module and never needs it
+
+    try:
+        (ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address)(value)
+    except ValueError:
+        return False
+    return True
+
+
+def host_problem(value: str) -> str | None:
+    """Why ``value`` is not a bare host name, IPv4 or IPv6 address (bracketed or not), or None if it is."""
+    if "://" in value:
+        return "must be a bare host name or IP address, not a URL: scheme, port and base_path are fields of their own"
+    if any(char.isspace() for char in value):
+        return "must not hold blanks"
+    if "@" in value:
+        return "must not hold user info (user@host): credentials go in auth_data or custom_headers"
+    if any(char in value for char in "/?#"):
+        return "must not hold a path or query: the path goes in endpoint.base_path"
+    if value.startswith("["):
+        inner, closed, rest = value[1:].partition("]")
+        if closed and rest.startswith(":"):
+            return "must not hold a port: the port goes in endpoint.port"
+        return None if closed and not rest and _is_ip(inner, 6) else "is not a valid bracketed IPv6 address"
+    if ":" in value:
+        if value.count(":") == 1:
+            return "must not hold a port: the port goes in endpoint.port"
+        return None if _is_ip(value, 6) else "is not a valid IPv6 address"
+    labels = value[:-1].split(".") if value.endswith(".") else value.split(".")  # a trailing dot is the DNS root
+    if all(label.isdecimal() for label in labels):
+        return None if _is_ip(value, 4) else "is not a valid IPv4 address"
+    if len(value.removesuffix(".")) > 253:
+        return "must be at most 253 characters long"
+    for label in labels:
+        if not label:
+            return "has an empty label (two dots in a row, or a leading dot)"
+        if len(label) > 63:
+            return "has a label longer than 63 characters"
+        if not all(char.isascii() and (char.isalnum() or char in "-_") for char in label):
+            return "may hold only ASCII letters, digits, '-', '_' and dots (an international name in its xn-- form)"
+        if label.startswith("-") or label.endswith("-"):
+            return "has a label that starts or ends with '-'"
+    return None
+
+'''
+
 
 def render_meta(schema: Schema) -> str:
     """Schema facts as plain data, so the program process can use them without importing pydantic."""
     overlay = schema.overlay
     out = [
         HEADER,
-        '"""Facts about the model schema as plain data (no pydantic: cheap to import)."""\n',
+        '"""Facts about the model schema as plain data and plain checks (no pydantic: cheap to import)."""\n',
+        "from collections.abc import Callable",
         "from typing import Final\n",
         "TOP_LEVEL_FIELDS: Final[tuple[str, ...]] = " + repr(tuple(f.key for f in schema.root.fields)),
         '"""Top-level keys of a model body, in schema order."""\n',
@@ -280,6 +417,11 @@ def render_meta(schema: Schema) -> str:
         '"""Keys the server computes; never inputs, never drift."""\n',
         "COMPUTED_OUTPUTS: Final[tuple[str, ...]] = " + repr(tuple(overlay["computed_outputs"])),
         '"""Server fields the resource exposes as outputs."""',
+        FORMAT_CODE,
+        "FORMATS: Final[dict[str, Callable[[str], str | None]]] = {",
+        *[f"    {name!r}: {FORMAT_CHECKS[name]}," for name in overlay["formats"]],
+        "}",
+        '"""The check of each string format of the contract: why a value fails, or None."""',
     ]
     return "\n".join(out).rstrip() + "\n"
 
@@ -301,6 +443,32 @@ def _input_type(f: Field, *, dict_form: bool) -> str:
     return f.kind
 
 
+def _constraint_notes(f: Field) -> list[str]:
+    """What the contract's constraints on a field (or on its list items) allow, in words."""
+    notes: list[str] = []
+    for target in (f, f.item) if f.kind == "array" and f.item else (f,):
+        each = "Each: " if target is not f else ""
+        c = target.constraints
+        low, high = c.get("minimum"), c.get("maximum")
+        if low is not None and high is not None:
+            notes.append(f"{each}from {low} to {high}.")
+        elif low == 0:
+            notes.append(f"{each}not negative.")
+        elif low is not None:
+            notes.append(f"{each}at least {low}.")
+        elif high is not None:
+            notes.append(f"{each}at most {high}.")
+        if c.get("minLength") == 1:
+            notes.append(f"{each}not empty.")
+        elif c.get("minLength"):
+            notes.append(f"{each}at least {c['minLength']} characters.")
+        if c.get("maxLength"):
+            notes.append(f"{each}at most {c['maxLength']} characters.")
+        if target.format_name:
+            notes.append(each + target.format_doc.rstrip(".") + ".")
+    return [n[:1].upper() + n[1:] for n in notes]
+
+
 def _doc(f: Field) -> str:
     notes = []
     if f.secret:
@@ -309,6 +477,7 @@ def _doc(f: Field) -> str:
         notes.append("Changing it replaces the model.")
     if f.enum:
         notes.append("One of: " + ", ".join(f.enum) + (" (other names accepted)" if f.open_enum else "") + ".")
+    notes += _constraint_notes(f)
     return " ".join([f.description.rstrip(".") + ".", *notes])
 
 
@@ -417,7 +586,10 @@ def render_reference(schema: Schema) -> str:
         "contract overlay (`schema/contract.yaml`). Each nested object can be given as its `...Args` class or as a",
         "plain dict (`...ArgsDict`). **On change**: *replace* deletes and re-creates the model (its identity),",
         "*update* is one `PATCH /models/modify-model`. **Secret** fields are stored encrypted in state.",
-        "Unset optional fields are not sent; **default** is what Enkrypt then applies (`-`: none documented).\n",
+        "Unset optional fields are not sent; **default** is what Enkrypt then applies (`-`: none documented).",
+        "Types are strict, as on the wire: a boolean is not a number (`port=True` fails), a string is not a",
+        'boolean or a number (`"yes"`, `"443"` fail); an integer may be written as a whole float (`443.0`).',
+        "`pulumi preview` checks all of this, and each constraint below, before any request is sent.\n",
         "| input | type | required | default | on change | secret | description |",
         "|---|---|---|---|---|---|---|",
     ]

@@ -4,11 +4,52 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic_core import PydanticCustomError
 
-__all__ = ['Tool', 'Endpoint', 'Paths', 'AuthData', 'JwtHeader', 'JwtConfig', 'CustomHeader', 'GeminiMetadata', 'BedrockMetadata', 'EnkryptaiMetadata', 'XactlyMetadata', 'Metadata', 'DefaultRequestOptions', 'Context', 'ModelConfig', 'ModelRequest', 'WireModel', 'SECRET_PATHS', 'REPLACE_ON_CHANGE', 'KNOWN_VALUES']
+from .schema_facts import FORMATS
+
+__all__ = ['Tool', 'Endpoint', 'Paths', 'AuthData', 'JwtHeader', 'JwtConfig', 'CustomHeader', 'GeminiMetadata', 'BedrockMetadata', 'EnkryptaiMetadata', 'XactlyMetadata', 'Metadata', 'DefaultRequestOptions', 'Context', 'ModelConfig', 'ModelRequest', 'Integer', 'Number', 'Boolean', 'HeaderValue', 'Host', 'WireModel']
+
+
+def _integer(value: Any) -> Any:
+    # pydantic's lax int would take True as 1 and "443" as 443; the wire has neither. A whole float passes
+    # (the engine hands every number over as a float: 443.0) and pydantic refuses 443.5 itself.
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not a boolean")
+    if isinstance(value, str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer, not a string")
+    if not isinstance(value, (int, float)):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _format(name: str) -> AfterValidator:
+    """The check of one of the contract's string formats (schema_facts.FORMATS), as a pydantic validator."""
+    check = FORMATS[name]
+
+    def validate(value: str) -> str:
+        problem = check(value)
+        if problem is not None:
+            raise PydanticCustomError("string_format", problem)
+        return value
+
+    return AfterValidator(validate)
+
+
+Integer = Annotated[int, BeforeValidator(_integer)]
+"""A whole number, also given as a float (443.0); never a bool or a string."""
+Number = Annotated[float, Strict(), AllowInfNan(False)]
+"""A finite number, int or float; never a bool or a string."""
+Boolean = Annotated[bool, Strict()]
+"""true or false; never 1, "yes" or "true"."""
+
+HeaderValue = Annotated[str, _format('header-value')]
+"""Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
+Host = Annotated[str, _format('host')]
+"""A bare host name or IP address: no scheme, port, path, user info or blanks (those go in scheme, port and base_path)."""
 
 
 class WireModel(BaseModel):
@@ -29,11 +70,11 @@ class Tool(WireModel):
 class Endpoint(WireModel):
     """Endpoint"""
 
-    scheme: str = Field(min_length=1)
+    scheme: Literal['http', 'https']
     """Scheme of the endpoint"""
-    host: str = Field(min_length=1)
+    host: Host = Field(min_length=1, json_schema_extra={'format': 'host'})
     """Host of the endpoint"""
-    port: int = Field(ge=1, le=65535)
+    port: Integer = Field(ge=1, le=65535)
     """Port of the endpoint"""
     base_path: str
     """Base path of the endpoint"""
@@ -59,7 +100,7 @@ class AuthData(WireModel):
     """Header Name"""
     header_prefix: str | None = Field(default=None)
     """Header Prefix"""
-    space_after_prefix: bool | None = Field(default=None)
+    space_after_prefix: Boolean | None = Field(default=None)
     """Space After Prefix"""
     param_name: str | None = Field(default=None)
     """Param Name"""
@@ -75,7 +116,7 @@ class AuthData(WireModel):
     """AWS Access Key ID"""
     aws_secret_access_key: str | None = Field(default=None)
     """AWS Secret Access Key"""
-    allow_override: bool | None = Field(default=None)
+    allow_override: Boolean | None = Field(default=None)
     """If enabled, the authorization header or parameter can be overridden in the request by the value configured here"""
     boxai_client_id: str | None = Field(default=None)
     """BoxAI client ID for authentication"""
@@ -163,11 +204,11 @@ class XactlyMetadata(WireModel):
 class Metadata(WireModel):
     """Metadata"""
 
-    max_tokens: int | None = Field(default=None)
+    max_tokens: Integer | None = Field(default=None, ge=0)
     """Max Tokens"""
-    input_cost_1M_tokens: float | None = Field(default=None)
+    input_cost_1M_tokens: Number | None = Field(default=None, ge=0)
     """Input Cost 1M Tokens"""
-    output_cost_1M_tokens: float | None = Field(default=None)
+    output_cost_1M_tokens: Number | None = Field(default=None, ge=0)
     """Output Cost 1M Tokens"""
     azure_instance: str | None = Field(default=None)
     """If Azure, it's instance type"""
@@ -194,11 +235,11 @@ class Metadata(WireModel):
 class DefaultRequestOptions(WireModel):
     """Default Request Options"""
 
-    temperature: float | None = Field(default=None)
+    temperature: Number | None = Field(default=None)
     """Temperature"""
-    top_p: float | None = Field(default=None)
+    top_p: Number | None = Field(default=None)
     """Top P"""
-    top_k: int | None = Field(default=None)
+    top_k: Integer | None = Field(default=None)
     """Top K"""
 
 
@@ -206,9 +247,9 @@ class Context(WireModel):
     """Grounding context stored with the model and carried onto every red-team run that uses it."""
 
     system_description: str | None = Field(default=None, max_length=2000)
-    """What the target system is (not its system prompt). At most 2000 characters."""
+    """What the target system is (not its system prompt)."""
     policy_description: str | None = Field(default=None, max_length=5000)
-    """The policy the target must follow. At most 5000 characters."""
+    """The policy the target must follow."""
 
 
 class ModelConfig(WireModel):
@@ -226,7 +267,7 @@ class ModelConfig(WireModel):
     """Types of input that the model can process"""
     output_modalities: list[Literal['text']] | None = Field(default=None)
     """Types of output that the model can generate"""
-    rate_per_min: float | None = Field(default=None)
+    rate_per_min: Number | None = Field(default=None, ge=0)
     """< 100 won't enable async. > 100 will enable async mode. > 200 we can run boosted async (all tests in parallel). Default 20."""
     system_prompt: str | None = Field(default=None)
     """System prompt"""
@@ -263,9 +304,9 @@ class ModelConfig(WireModel):
 class ModelRequest(WireModel):
     """A model endpoint registered with Enkrypt AI."""
 
-    model_saved_name: str = Field(min_length=1)
+    model_saved_name: HeaderValue = Field(min_length=1, json_schema_extra={'format': 'header-value'})
     """Name of the saved model"""
-    model_version: str = Field(min_length=1)
+    model_version: HeaderValue = Field(min_length=1, json_schema_extra={'format': 'header-value'})
     """Custom identifier for the model"""
     testing_for: Literal['foundationModels', 'chatbotsAndCopilots', 'agents', 'URL'] | None = Field(default=None)
     """Purpose of testing"""

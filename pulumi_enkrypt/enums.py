@@ -4,7 +4,7 @@
 
 from enum import Enum
 
-__all__ = ['CustomResponseContentType', 'HostingType', 'InputModality', 'JwtMethod', 'Llama2Format', 'MistralFormat', 'ModelAuthType', 'ModelProvider', 'OutputModality', 'TestingFor']
+__all__ = ['CustomResponseContentType', 'HostingType', 'InputModality', 'JwtMethod', 'Llama2Format', 'MistralFormat', 'ModelAuthType', 'ModelProvider', 'OutputModality', 'Scheme', 'TestingFor']
 
 
 class CustomResponseContentType(str, Enum):
@@ -90,6 +90,13 @@ class OutputModality(str, Enum):
     """output_modalities"""
 
     TEXT = 'text'
+
+
+class Scheme(str, Enum):
+    """Scheme of the endpoint"""
+
+    HTTP = 'http'
+    HTTPS = 'https'
 
 
 class TestingFor(str, Enum):

@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 import pulumi
 from typing_extensions import NotRequired, TypedDict
 
-from .enums import CustomResponseContentType, HostingType, InputModality, JwtMethod, Llama2Format, MistralFormat, ModelAuthType, ModelProvider, OutputModality, TestingFor
+from .enums import CustomResponseContentType, HostingType, InputModality, JwtMethod, Llama2Format, MistralFormat, ModelAuthType, ModelProvider, OutputModality, Scheme, TestingFor
 
 __all__ = ['AuthDataArgs', 'AuthDataArgsDict', 'BedrockMetadataArgs', 'BedrockMetadataArgsDict', 'ContextArgs', 'ContextArgsDict', 'CustomHeaderArgs', 'CustomHeaderArgsDict', 'DefaultRequestOptionsArgs', 'DefaultRequestOptionsArgsDict', 'EndpointArgs', 'EndpointArgsDict', 'EnkryptaiMetadataArgs', 'EnkryptaiMetadataArgsDict', 'GeminiMetadataArgs', 'GeminiMetadataArgsDict', 'JwtConfigArgs', 'JwtConfigArgsDict', 'JwtHeaderArgs', 'JwtHeaderArgsDict', 'MetadataArgs', 'MetadataArgsDict', 'ModelArgs', 'ModelArgsDict', 'ModelConfigArgs', 'ModelConfigArgsDict', 'PathsArgs', 'PathsArgsDict', 'ToolArgs', 'ToolArgsDict', 'XactlyMetadataArgs', 'XactlyMetadataArgsDict']
 
@@ -18,9 +18,9 @@ class ToolArgsDict(TypedDict):
     """Tool"""
 
     name: pulumi.Input[str]
-    """Name of the tool."""
+    """Name of the tool. Not empty."""
     description: pulumi.Input[str]
-    """Description of what the tool does."""
+    """Description of what the tool does. Not empty."""
 
 
 @pulumi.input_type
@@ -33,8 +33,8 @@ class ToolArgs:
     ) -> None:
         """Tool
 
-        :param name: Name of the tool.
-        :param description: Description of what the tool does.
+        :param name: Name of the tool. Not empty.
+        :param description: Description of what the tool does. Not empty.
         """
         pulumi.set(__self__, "name", name)
         pulumi.set(__self__, "description", description)
@@ -42,7 +42,7 @@ class ToolArgs:
     @property
     @pulumi.getter(name="name")
     def name(self) -> pulumi.Input[str]:
-        """Name of the tool."""
+        """Name of the tool. Not empty."""
         return pulumi.get(self, "name")  # type: ignore[no-any-return]
 
     @name.setter
@@ -52,7 +52,7 @@ class ToolArgs:
     @property
     @pulumi.getter(name="description")
     def description(self) -> pulumi.Input[str]:
-        """Description of what the tool does."""
+        """Description of what the tool does. Not empty."""
         return pulumi.get(self, "description")  # type: ignore[no-any-return]
 
     @description.setter
@@ -63,12 +63,12 @@ class ToolArgs:
 class EndpointArgsDict(TypedDict):
     """Endpoint"""
 
-    scheme: pulumi.Input[str]
-    """Scheme of the endpoint."""
+    scheme: pulumi.Input[Union[str, Scheme]]
+    """Scheme of the endpoint. One of: http, https."""
     host: pulumi.Input[str]
-    """Host of the endpoint."""
+    """Host of the endpoint. Not empty. A bare host name or IP address: no scheme, port, path, user info or blanks (those go in scheme, port and base_path)."""
     port: pulumi.Input[int]
-    """Port of the endpoint."""
+    """Port of the endpoint. From 1 to 65535."""
     base_path: pulumi.Input[str]
     """Base path of the endpoint."""
 
@@ -78,16 +78,16 @@ class EndpointArgs:
     def __init__(
         __self__,
         *,
-        scheme: pulumi.Input[str],
+        scheme: pulumi.Input[Union[str, Scheme]],
         host: pulumi.Input[str],
         port: pulumi.Input[int],
         base_path: pulumi.Input[str],
     ) -> None:
         """Endpoint
 
-        :param scheme: Scheme of the endpoint.
-        :param host: Host of the endpoint.
-        :param port: Port of the endpoint.
+        :param scheme: Scheme of the endpoint. One of: http, https.
+        :param host: Host of the endpoint. Not empty. A bare host name or IP address: no scheme, port, path, user info or blanks (those go in scheme, port and base_path).
+        :param port: Port of the endpoint. From 1 to 65535.
         :param base_path: Base path of the endpoint.
         """
         pulumi.set(__self__, "scheme", scheme)
@@ -97,18 +97,18 @@ class EndpointArgs:
 
     @property
     @pulumi.getter(name="scheme")
-    def scheme(self) -> pulumi.Input[str]:
-        """Scheme of the endpoint."""
+    def scheme(self) -> pulumi.Input[Union[str, Scheme]]:
+        """Scheme of the endpoint. One of: http, https."""
         return pulumi.get(self, "scheme")  # type: ignore[no-any-return]
 
     @scheme.setter
-    def scheme(self, value: pulumi.Input[str]) -> None:
+    def scheme(self, value: pulumi.Input[Union[str, Scheme]]) -> None:
         pulumi.set(self, "scheme", value)
 
     @property
     @pulumi.getter(name="host")
     def host(self) -> pulumi.Input[str]:
-        """Host of the endpoint."""
+        """Host of the endpoint. Not empty. A bare host name or IP address: no scheme, port, path, user info or blanks (those go in scheme, port and base_path)."""
         return pulumi.get(self, "host")  # type: ignore[no-any-return]
 
     @host.setter
@@ -118,7 +118,7 @@ class EndpointArgs:
     @property
     @pulumi.getter(name="port")
     def port(self) -> pulumi.Input[int]:
-        """Port of the endpoint."""
+        """Port of the endpoint. From 1 to 65535."""
         return pulumi.get(self, "port")  # type: ignore[no-any-return]
 
     @port.setter
@@ -540,7 +540,7 @@ class JwtHeaderArgsDict(TypedDict):
     """JwtHeader"""
 
     key: pulumi.Input[str]
-    """The name/key of the custom header."""
+    """The name/key of the custom header. Not empty."""
     value: pulumi.Input[str]
     """The value of the custom header."""
 
@@ -555,7 +555,7 @@ class JwtHeaderArgs:
     ) -> None:
         """JwtHeader
 
-        :param key: The name/key of the custom header.
+        :param key: The name/key of the custom header. Not empty.
         :param value: The value of the custom header.
         """
         pulumi.set(__self__, "key", key)
@@ -564,7 +564,7 @@ class JwtHeaderArgs:
     @property
     @pulumi.getter(name="key")
     def key(self) -> pulumi.Input[str]:
-        """The name/key of the custom header."""
+        """The name/key of the custom header. Not empty."""
         return pulumi.get(self, "key")  # type: ignore[no-any-return]
 
     @key.setter
@@ -682,7 +682,7 @@ class CustomHeaderArgsDict(TypedDict):
     """CustomHeader"""
 
     key: pulumi.Input[str]
-    """The name/key of the custom header."""
+    """The name/key of the custom header. Not empty."""
     value: pulumi.Input[str]
     """The value of the custom header. Secret: stored encrypted in state."""
 
@@ -697,7 +697,7 @@ class CustomHeaderArgs:
     ) -> None:
         """CustomHeader
 
-        :param key: The name/key of the custom header.
+        :param key: The name/key of the custom header. Not empty.
         :param value: The value of the custom header. Secret: stored encrypted in state.
         """
         pulumi.set(__self__, "key", key)
@@ -706,7 +706,7 @@ class CustomHeaderArgs:
     @property
     @pulumi.getter(name="key")
     def key(self) -> pulumi.Input[str]:
-        """The name/key of the custom header."""
+        """The name/key of the custom header. Not empty."""
         return pulumi.get(self, "key")  # type: ignore[no-any-return]
 
     @key.setter
@@ -888,11 +888,11 @@ class MetadataArgsDict(TypedDict):
     """Metadata"""
 
     max_tokens: NotRequired[pulumi.Input[int]]
-    """Max Tokens."""
+    """Max Tokens. Not negative."""
     input_cost_1M_tokens: NotRequired[pulumi.Input[float]]
-    """Input Cost 1M Tokens."""
+    """Input Cost 1M Tokens. Not negative."""
     output_cost_1M_tokens: NotRequired[pulumi.Input[float]]
-    """Output Cost 1M Tokens."""
+    """Output Cost 1M Tokens. Not negative."""
     azure_instance: NotRequired[pulumi.Input[str]]
     """If Azure, it's instance type."""
     azure_api_version: NotRequired[pulumi.Input[str]]
@@ -936,9 +936,9 @@ class MetadataArgs:
     ) -> None:
         """Metadata
 
-        :param max_tokens: Max Tokens.
-        :param input_cost_1M_tokens: Input Cost 1M Tokens.
-        :param output_cost_1M_tokens: Output Cost 1M Tokens.
+        :param max_tokens: Max Tokens. Not negative.
+        :param input_cost_1M_tokens: Input Cost 1M Tokens. Not negative.
+        :param output_cost_1M_tokens: Output Cost 1M Tokens. Not negative.
         :param azure_instance: If Azure, it's instance type.
         :param azure_api_version: If Azure, it's API version.
         :param azure_deployment_id: If Azure, it's deployment ID.
@@ -980,7 +980,7 @@ class MetadataArgs:
     @property
     @pulumi.getter(name="max_tokens")
     def max_tokens(self) -> Optional[pulumi.Input[int]]:
-        """Max Tokens."""
+        """Max Tokens. Not negative."""
         return pulumi.get(self, "max_tokens")  # type: ignore[no-any-return]
 
     @max_tokens.setter
@@ -990,7 +990,7 @@ class MetadataArgs:
     @property
     @pulumi.getter(name="input_cost_1M_tokens")
     def input_cost_1M_tokens(self) -> Optional[pulumi.Input[float]]:
-        """Input Cost 1M Tokens."""
+        """Input Cost 1M Tokens. Not negative."""
         return pulumi.get(self, "input_cost_1M_tokens")  # type: ignore[no-any-return]
 
     @input_cost_1M_tokens.setter
@@ -1000,7 +1000,7 @@ class MetadataArgs:
     @property
     @pulumi.getter(name="output_cost_1M_tokens")
     def output_cost_1M_tokens(self) -> Optional[pulumi.Input[float]]:
-        """Output Cost 1M Tokens."""
+        """Output Cost 1M Tokens. Not negative."""
         return pulumi.get(self, "output_cost_1M_tokens")  # type: ignore[no-any-return]
 
     @output_cost_1M_tokens.setter
@@ -1236,7 +1236,7 @@ class ModelConfigArgsDict(TypedDict):
     output_modalities: NotRequired[pulumi.Input[Sequence[pulumi.Input[Union[str, OutputModality]]]]]
     """Types of output that the model can generate."""
     rate_per_min: NotRequired[pulumi.Input[float]]
-    """< 100 won't enable async. > 100 will enable async mode. > 200 we can run boosted async (all tests in parallel). Default 20."""
+    """< 100 won't enable async. > 100 will enable async mode. > 200 we can run boosted async (all tests in parallel). Default 20. Not negative."""
     system_prompt: NotRequired[pulumi.Input[str]]
     """System prompt."""
     endpoint: NotRequired[pulumi.Input['EndpointArgsDict']]
@@ -1305,7 +1305,7 @@ class ModelConfigArgs:
         :param tools: Array of tools available to the model.
         :param input_modalities: Types of input that the model can process.
         :param output_modalities: Types of output that the model can generate.
-        :param rate_per_min: < 100 won't enable async. > 100 will enable async mode. > 200 we can run boosted async (all tests in parallel). Default 20.
+        :param rate_per_min: < 100 won't enable async. > 100 will enable async mode. > 200 we can run boosted async (all tests in parallel). Default 20. Not negative.
         :param system_prompt: System prompt.
         :param endpoint: Endpoint.
         :param paths: Paths.
@@ -1429,7 +1429,7 @@ class ModelConfigArgs:
     @property
     @pulumi.getter(name="rate_per_min")
     def rate_per_min(self) -> Optional[pulumi.Input[float]]:
-        """< 100 won't enable async. > 100 will enable async mode. > 200 we can run boosted async (all tests in parallel). Default 20."""
+        """< 100 won't enable async. > 100 will enable async mode. > 200 we can run boosted async (all tests in parallel). Default 20. Not negative."""
         return pulumi.get(self, "rate_per_min")  # type: ignore[no-any-return]
 
     @rate_per_min.setter
@@ -1591,9 +1591,9 @@ class ModelArgsDict(TypedDict):
     """A model endpoint registered with Enkrypt AI."""
 
     model_saved_name: pulumi.Input[str]
-    """Name of the saved model. Changing it replaces the model."""
+    """Name of the saved model. Changing it replaces the model. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
     model_version: pulumi.Input[str]
-    """Custom identifier for the model. Changing it replaces the model."""
+    """Custom identifier for the model. Changing it replaces the model. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
     testing_for: NotRequired[pulumi.Input[Union[str, TestingFor]]]
     """Purpose of testing. One of: foundationModels, chatbotsAndCopilots, agents, URL."""
     model_name: NotRequired[pulumi.Input[str]]
@@ -1621,8 +1621,8 @@ class ModelArgs:
     ) -> None:
         """A model endpoint registered with Enkrypt AI.
 
-        :param model_saved_name: Name of the saved model. Changing it replaces the model.
-        :param model_version: Custom identifier for the model. Changing it replaces the model.
+        :param model_saved_name: Name of the saved model. Changing it replaces the model. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters.
+        :param model_version: Custom identifier for the model. Changing it replaces the model. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters.
         :param model_config: Model Config.
         :param testing_for: Purpose of testing. One of: foundationModels, chatbotsAndCopilots, agents, URL.
         :param model_name: Name of the model. Required for foundationModels.
@@ -1644,7 +1644,7 @@ class ModelArgs:
     @property
     @pulumi.getter(name="model_saved_name")
     def model_saved_name(self) -> pulumi.Input[str]:
-        """Name of the saved model. Changing it replaces the model."""
+        """Name of the saved model. Changing it replaces the model. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
         return pulumi.get(self, "model_saved_name")  # type: ignore[no-any-return]
 
     @model_saved_name.setter
@@ -1654,7 +1654,7 @@ class ModelArgs:
     @property
     @pulumi.getter(name="model_version")
     def model_version(self) -> pulumi.Input[str]:
-        """Custom identifier for the model. Changing it replaces the model."""
+        """Custom identifier for the model. Changing it replaces the model. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
         return pulumi.get(self, "model_version")  # type: ignore[no-any-return]
 
     @model_version.setter

@@ -111,23 +111,6 @@ def sample_body(index: int) -> dict[str, Any]:
     }
 
 
-def _identity_errors(body: dict[str, Any]) -> list[wire.FieldError]:
-    """Names must travel in X-Enkrypt-Model headers later: latin-1, no control characters, no edge blanks."""
-    errors: list[wire.FieldError] = []
-    for key in ("model_saved_name", "model_version"):
-        value = body.get(key)
-        if not isinstance(value, str) or not value:
-            continue  # the schema check reports it
-        try:
-            value.encode("latin-1")
-        except UnicodeEncodeError:
-            errors.append(wire.FieldError(key, "must be latin-1 (it is sent in an HTTP header)"))
-            continue
-        if any(ord(c) < 32 or ord(c) == 127 for c in value) or value != value.strip(" \t"):
-            errors.append(wire.FieldError(key, "must not hold control characters or leading/trailing blanks"))
-    return errors
-
-
 def _keep_given_ints(dumped: Any, given: Any) -> Any:
     """Echo 20 as 20, not 20.0: pydantic turns ints into floats for float fields."""
     if isinstance(dumped, dict) and isinstance(given, dict):
@@ -144,8 +127,9 @@ def clean_body(raw: Any, strict_providers: bool) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise invalid([wire.FieldError("body", "must be a JSON object")])
     cleaned = wire.strip_unknown(wire.normalize_request(raw))
+    # The wire schema holds every rule, names included (they travel in X-Enkrypt-Model headers later), so the
+    # server refuses exactly what the provider's check refuses.
     model, errors = wire.validate_request(cleaned, strict_providers=strict_providers)
-    errors += _identity_errors(cleaned)
     if errors or model is None:
         raise invalid(errors)
     dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=True)

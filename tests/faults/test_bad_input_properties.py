@@ -2,8 +2,11 @@
 
 Raw dicts start from Enkrypt's own request examples (schema/add-model.openapi.yaml) and get one mutation each:
 a wrong type anywhere, an out-of-range port, an unknown enum value, a missing required key, an extra key, a
-huge string, a custom_payload without {prompt}, nested junk, a rule across fields. Typed inputs are built from
-the generated ``...Args`` classes with generated values and converted as the resource converts them.
+huge string, a custom_payload without {prompt}, nested junk, a rule across fields, and what the wire refuses
+though a lax check would let it through (then `up` fails halfway): a bool where an integer or number goes, a
+non-bool where a bool goes, a negative count, a scheme other than http(s), a URL (or host:port, user@host,
+...) as the host, a name that no HTTP header can carry. Typed inputs are built from the generated ``...Args``
+classes with generated values and converted as the resource converts them.
 
 For every input: ``check`` raises nothing; an invalid input gets at least one failure, and the failure names
 the mutated key path; every failure path is a real key path in the input (or a missing key under one); a valid
@@ -18,6 +21,9 @@ from __future__ import annotations
 import copy
 import json
 import re
+import string
+import types
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +35,7 @@ from hypothesis import strategies as st
 
 from pulumi_enkrypt import spec, wire
 from pulumi_enkrypt.inputs import (
+    AuthDataArgs,
     ContextArgs,
     CustomHeaderArgs,
     EndpointArgs,
@@ -119,6 +126,49 @@ def put(body: Any, path: Path_, value: Any) -> None:
     get(body, path[:-1])[path[-1]] = value
 
 
+def scalar_fields(model: type[wire.WireModel] = wire.ModelRequest, path: Path_ = ()) -> dict[Path_, tuple[type, Any]]:
+    """Key path -> (int | float | bool, the field's lower bound or None) of every scalar number or bool field of
+    the wire schema outside lists, read from the wire models themselves."""
+    found: dict[Path_, tuple[type, Any]] = {}
+    for name, info in model.model_fields.items():
+        key = (*path, info.alias or name)
+        nested, is_list = wire.nested_model(info.annotation)
+        if nested is not None and not is_list:
+            found.update(scalar_fields(nested, key))
+            continue
+        base = _scalar_type(info.annotation)
+        if base is not None and not is_list:
+            found[key] = (base, next((m.ge for m in info.metadata if hasattr(m, "ge")), None))
+    return found
+
+
+def _scalar_type(annotation: Any) -> type | None:
+    if annotation in (int, float, bool):
+        return typing.cast(type, annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
+        for arg in typing.get_args(annotation):
+            if (found := _scalar_type(arg)) is not None:
+                return found
+    return None
+
+
+SCALARS = scalar_fields()
+INT_PATHS = sorted(p for p, (t, _) in SCALARS.items() if t is int)
+NUMBER_PATHS = sorted(p for p, (t, _) in SCALARS.items() if t is float)
+BOOL_PATHS = sorted(p for p, (t, _) in SCALARS.items() if t is bool)
+NON_NEGATIVE = sorted(p for p, (_, low) in SCALARS.items() if low == 0)
+HOST = ("model_config", "endpoint", "host")
+SCHEME = ("model_config", "endpoint", "scheme")
+
+
+def put_deep(body: dict[str, Any], path: Path_, value: Any) -> None:
+    """Set a value, making the (all optional) parent objects a body may lack."""
+    node = body
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node[path[-1]] = value
+
+
 # --------------------------------------------------------------------------------------------- strategies
 
 junk_scalar = st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.text(max_size=20))
@@ -141,6 +191,65 @@ REQUIRED = [
 # Top level: see test_an_unknown_top_level_key_is_reported.
 EXTRA_UNDER = [("model_config",), ("model_config", "endpoint"), ("model_config", "auth_data")]
 
+label = st.text(alphabet=string.ascii_lowercase + string.digits + "-", min_size=1, max_size=12).filter(
+    lambda s: s[0] != "-" and s[-1] != "-"
+)
+top_label = st.builds(lambda first, rest: first + rest, st.sampled_from(string.ascii_lowercase), label)
+hosts = st.one_of(
+    st.builds(lambda labels, top: ".".join([*labels, top]), st.lists(label, max_size=3), top_label),
+    st.ip_addresses().map(str),
+    st.ip_addresses(v=6).map(lambda ip: f"[{ip}]"),
+)
+names = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30)
+# Secret values: realistic keys, never something that reads as a mask or as export's placeholder.
+secret_values = st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1, max_size=20).map(
+    lambda s: "sk-" + s
+)
+
+
+@st.composite
+def url_like_hosts(draw: st.DrawFn) -> str:
+    """A good host with what belongs elsewhere: a scheme, user info, a port, a path or query, a blank."""
+    host = draw(hosts)
+    extras = draw(st.sets(st.sampled_from(["scheme", "user", "port", "path", "query", "blank"]), min_size=1))
+    if "port" in extras:
+        host += f":{draw(st.integers(0, 65535))}"
+    if "path" in extras:
+        host += "/" + draw(st.text(alphabet=string.ascii_letters + "/._-", max_size=10))
+    if "query" in extras:
+        host += "?" + draw(st.text(alphabet=string.ascii_letters + "=&", max_size=8))
+    if "user" in extras:
+        host = draw(st.text(alphabet=string.ascii_letters + ":", min_size=1, max_size=8)) + "@" + host
+    if "scheme" in extras:
+        host = draw(st.sampled_from(["http://", "https://", "ftp://", "HTTPS://"])) + host
+    if "blank" in extras:
+        at = draw(st.integers(0, len(host)))
+        host = host[:at] + draw(st.sampled_from([" ", "\t", "\n", "\u00a0"])) + host[at:]
+    return host
+
+
+@st.composite
+def unsendable_names(draw: st.DrawFn) -> str:
+    """A name an HTTP header cannot carry: a character beyond latin-1, a control character, an edge blank."""
+    name = draw(names)
+    how = draw(st.sampled_from(["beyond_latin1", "control", "edge_blank"]))
+    if how == "edge_blank":
+        blanks = draw(st.text(alphabet=" ", min_size=1, max_size=3))
+        return draw(st.sampled_from([blanks + name, name + blanks, blanks + name + blanks]))
+    bad = draw(
+        st.characters(min_codepoint=0x100)
+        if how == "beyond_latin1"
+        else st.one_of(st.characters(max_codepoint=0x1F), st.characters(min_codepoint=0x7F, max_codepoint=0x9F))
+    )
+    at = draw(st.integers(0, len(name)))
+    return name[:at] + bad + name[at:]
+
+
+not_http = st.one_of(
+    st.sampled_from(["ftp", "ws", "wss", "file", "HTTP", "Https", "https://", "http:", " https", "grpc"]),
+    st.text(min_size=1, max_size=8),
+).filter(lambda s: s not in ("http", "https"))
+
 
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
@@ -160,6 +269,12 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
                 "jwt",
                 "foundation",
                 "empty",
+                "not_a_number",
+                "not_a_bool",
+                "negative",
+                "scheme",
+                "host",
+                "name",
             ]
         )
     )
@@ -178,6 +293,38 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
             bad = {"not": "a string"}
         put(body, path, bad)
         return body, kind, fmt(path)
+    if kind == "not_a_number":  # lax validation would store True as 1, "443" as 443
+        path = draw(st.sampled_from(INT_PATHS + NUMBER_PATHS))
+        put_deep(body, path, draw(st.one_of(st.booleans(), st.integers().map(str), st.sampled_from(["", "1.5"]))))
+        return body, kind, fmt(path)
+    if kind == "not_a_bool":  # lax validation would read "yes" or 1 as True
+        path = draw(st.sampled_from(BOOL_PATHS))
+        bad = draw(
+            st.one_of(
+                st.sampled_from(["yes", "no", "true", "false", "on", "1", "0", "", 1, 0, 1.0]),
+                st.text(max_size=8),
+                st.integers(),
+                st.floats(allow_nan=False),
+            )
+        )
+        put_deep(body, path, bad)
+        return body, kind, fmt(path)
+    if kind == "negative":
+        path = draw(st.sampled_from(NON_NEGATIVE))
+        put_deep(
+            body, path, draw(st.one_of(st.integers(max_value=-1), st.floats(max_value=-1e-9, allow_infinity=False)))
+        )
+        return body, kind, fmt(path)
+    if kind == "scheme":
+        put_deep(body, SCHEME, draw(not_http))
+        return body, kind, fmt(SCHEME)
+    if kind == "host":
+        put_deep(body, HOST, draw(url_like_hosts()))
+        return body, kind, fmt(HOST)
+    if kind == "name":
+        field = draw(st.sampled_from(["model_saved_name", "model_version"]))
+        body[field] = draw(unsendable_names())
+        return body, kind, field
     if kind == "port":
         port = draw(st.one_of(st.integers(max_value=0), st.integers(min_value=65536)))
         cfg["endpoint"]["port"] = port
@@ -234,15 +381,19 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
     return body, kind, "model_saved_name" if body["model_saved_name"] == "" else "model_version"
 
 
-names = st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30)
-
-
 @st.composite
 def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
     body = copy.deepcopy(draw(st.sampled_from(EXAMPLES)))
     body["model_saved_name"] = draw(names)
     body["model_version"] = draw(names)
-    body["model_config"]["endpoint"]["port"] = draw(st.integers(min_value=1, max_value=65535))
+    body["model_config"]["endpoint"]["port"] = draw(
+        st.one_of(st.integers(min_value=1, max_value=65535), st.integers(1, 65535).map(float))
+    )  # the engine hands numbers over as floats
+    body["model_config"]["endpoint"]["scheme"] = draw(st.sampled_from(["http", "https"]))
+    body["model_config"]["endpoint"]["host"] = draw(hosts)
+    body["model_config"]["rate_per_min"] = draw(st.one_of(st.integers(0, 500), st.floats(0, 500)))
+    # Enkrypt's examples hold the placeholder key "xxxxx", which check refuses as a mask.
+    body["model_config"]["apikeys"] = draw(st.lists(secret_values, max_size=2))
     body["model_config"]["model_provider"] = draw(
         st.one_of(st.sampled_from(list(wire.KNOWN_VALUES["model_config.model_provider"])), names)
     )  # open enum: unknown providers are accepted
@@ -251,12 +402,28 @@ def valid_bodies(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
+# The one bad typed value an input may get: (key path, strategy). None: all valid, the payload decides.
+TYPED_BAD: dict[str, tuple[str, st.SearchStrategy[Any]]] = {
+    "port_range": ("model_config.endpoint.port", st.integers(min_value=65536)),
+    "port_bool": ("model_config.endpoint.port", st.booleans()),
+    "space_after_prefix": ("model_config.auth_data.space_after_prefix", st.sampled_from(["yes", "true", 1, 0])),
+    "rate": ("model_config.rate_per_min", st.one_of(st.integers(max_value=-1), st.booleans())),
+    "scheme": ("model_config.endpoint.scheme", not_http),
+    "host": ("model_config.endpoint.host", url_like_hosts()),
+    "name": ("model_saved_name", unsendable_names()),
+}
+
+
 @st.composite
 def typed_inputs(draw: st.DrawFn) -> tuple[ModelArgs, str | None]:
     """ModelArgs built from generated values; (args, the path a failure must name, or None if valid)."""
-    bad_port = draw(st.booleans())
-    port = draw(st.integers(min_value=65536) if bad_port else st.integers(min_value=1, max_value=65535))
-    prompt_payload = draw(st.booleans())
+    bad = draw(st.sampled_from([None, *TYPED_BAD]))
+    bad_path, bad_value = (TYPED_BAD[bad][0], draw(TYPED_BAD[bad][1])) if bad else (None, None)
+
+    def value(path: str, good: Any) -> Any:
+        return bad_value if path == bad_path else good
+
+    prompt_payload = bad is not None or draw(st.booleans())
     payload = (
         {"input": "{prompt}"}
         if prompt_payload
@@ -265,19 +432,31 @@ def typed_inputs(draw: st.DrawFn) -> tuple[ModelArgs, str | None]:
     config = ModelConfigArgs(
         model_provider=draw(st.sampled_from(list(wire.KNOWN_VALUES["model_config.model_provider"]))),
         hosting_type=draw(st.sampled_from([None, "External", "Internal"])),
-        endpoint=EndpointArgs(scheme="https", host=draw(names), port=port, base_path=draw(st.text(max_size=10))),
+        endpoint=EndpointArgs(
+            scheme=value("model_config.endpoint.scheme", draw(st.sampled_from(["http", "https"]))),
+            host=value("model_config.endpoint.host", draw(hosts)),
+            port=value("model_config.endpoint.port", draw(st.integers(min_value=1, max_value=65535))),
+            base_path=draw(st.text(max_size=10)),
+        ),
         paths=PathsArgs(chat=draw(st.text(max_size=10))),
-        apikeys=draw(st.lists(st.text(min_size=1, max_size=20), max_size=2)),
+        auth_data=AuthDataArgs(
+            header_name="Authorization",
+            space_after_prefix=value("model_config.auth_data.space_after_prefix", draw(st.booleans())),
+        ),
+        apikeys=draw(st.lists(secret_values, max_size=2)),
         input_modalities=draw(st.lists(st.sampled_from(["text", "image", "audio"]), max_size=3)),
         tools=[ToolArgs(name=draw(names), description=draw(names))],
-        custom_headers=[CustomHeaderArgs(key=draw(names), value=draw(st.text(max_size=10)))],
+        custom_headers=[CustomHeaderArgs(key=draw(names), value=draw(secret_values))],
         custom_payload=payload,
-        rate_per_min=draw(st.one_of(st.none(), st.integers(0, 500), st.floats(0, 500))),
+        rate_per_min=value(
+            "model_config.rate_per_min", draw(st.one_of(st.none(), st.integers(0, 500), st.floats(0, 500)))
+        ),
         context=ContextArgs(system_description=draw(st.text(max_size=50))),
     )
-    args = ModelArgs(model_saved_name=draw(names), model_version=draw(names), model_config=config)
-    expected = "model_config.endpoint.port" if bad_port else (None if prompt_payload else "model_config.custom_payload")
-    return args, expected
+    args = ModelArgs(
+        model_saved_name=value("model_saved_name", draw(names)), model_version=draw(names), model_config=config
+    )
+    return args, bad_path or (None if prompt_payload else "model_config.custom_payload")
 
 
 def as_engine_sends(args: ModelArgs) -> dict[str, Any]:

@@ -98,3 +98,55 @@ def test_reference_states_each_default() -> None:
     assert "default" in header
     assert rows["model_config.rate_per_min"]["default"] == "20"
     assert rows["adopt_existing"]["default"] == "false"
+
+
+def _constraints(model: type[wire.WireModel] = wire.ModelRequest, path: str = "") -> dict[str, dict[str, object]]:
+    """Doc path -> the constraints the wire model enforces on it (bounds, lengths, format)."""
+    found: dict[str, dict[str, object]] = {}
+    for name, info in model.model_fields.items():
+        doc_path = f"{path}.{info.alias or name}" if path else info.alias or name
+        limits: dict[str, object] = {}
+        for item in info.metadata:
+            for key in ("ge", "le", "min_length", "max_length"):
+                if hasattr(item, key):
+                    limits[key] = getattr(item, key)
+        if isinstance(info.json_schema_extra, dict) and "format" in info.json_schema_extra:
+            limits["format"] = info.json_schema_extra["format"]
+        if limits:
+            found[doc_path] = limits
+        nested, is_list = wire.nested_model(info.annotation)
+        if nested is not None:
+            found.update(_constraints(nested, doc_path + ("[]" if is_list else "")))
+    return found
+
+
+def test_reference_states_each_constraint_the_wire_enforces() -> None:
+    """Every bound, length and format that check enforces is in the reference, in words."""
+    import yaml
+
+    formats = yaml.safe_load((REPO / "schema" / "contract.yaml").read_text())["formats"]
+    _, rows = _rows()
+    constraints = _constraints()
+    assert {"model_config.endpoint.port", "model_config.endpoint.host", "model_saved_name"} <= set(constraints)
+    for path, limits in constraints.items():
+        description = rows[path]["description"]
+        low, high = limits.get("ge"), limits.get("le")
+        if low is not None and high is not None:
+            assert f"From {low} to {high}." in description, path
+        elif low == 0:
+            assert "Not negative." in description, path
+        if limits.get("min_length") == 1:
+            assert "Not empty." in description, path
+        if "max_length" in limits:
+            assert f"At most {limits['max_length']} characters." in description, path
+        if "format" in limits:
+            assert " ".join(formats[limits["format"]].split()) in description, path
+    assert "From 1 to 65535." in rows["model_config.endpoint.port"]["description"]
+    assert "Not negative." in rows["model_config.rate_per_min"]["description"]
+    scheme = rows["model_config.endpoint.scheme"]
+    assert scheme["type"] == "enum `Scheme`" and "One of: http, https." in scheme["description"]
+
+
+def test_reference_says_types_are_strict() -> None:
+    text = REFERENCE.read_text()
+    assert "port=True" in text and "443.0" in text
