@@ -384,6 +384,16 @@ def host_problem(value: str) -> str | None:
 '''
 
 
+def _integer_paths(schema: Schema) -> list[str]:
+    found = []
+    for obj in schema.objects:
+        for f in obj.fields:
+            target = f.item if f.kind == "array" and f.item else f
+            if target.kind == "int":
+                found.append(target.path)
+    return sorted(found)
+
+
 def render_meta(schema: Schema) -> str:
     """Schema facts as plain data, so the program process can use them without importing pydantic."""
     overlay = schema.overlay
@@ -416,7 +426,13 @@ def render_meta(schema: Schema) -> str:
         "SERVER_FIELDS: Final[tuple[str, ...]] = " + repr(tuple(overlay["server_fields"])),
         '"""Keys the server computes; never inputs, never drift."""\n',
         "COMPUTED_OUTPUTS: Final[tuple[str, ...]] = " + repr(tuple(overlay["computed_outputs"])),
-        '"""Server fields the resource exposes as outputs."""',
+        '"""Server fields the resource exposes as outputs."""\n',
+        "HOISTED_FIELDS: Final[tuple[str, ...]] = " + repr(tuple(overlay["hoisted_fields"])),
+        '"""model_config keys the documented response shape copies to the top level."""\n',
+        "INTEGER_PATHS: Final[frozenset[str]] = frozenset({",
+        *[f"    {path!r}," for path in _integer_paths(schema)],
+        "})",
+        '"""Key paths of the integer fields: the engine hands every number over as a float."""\n',
         FORMAT_CODE,
         "FORMATS: Final[dict[str, Callable[[str], str | None]]] = {",
         *[f"    {name!r}: {FORMAT_CHECKS[name]}," for name in overlay["formats"]],

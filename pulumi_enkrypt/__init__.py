@@ -40,6 +40,17 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "ModelProvider":
+        # Renamed: `ModelProvider` read like the dynamic provider class (pulumi_enkrypt.provider.ModelProvider).
+        import warnings
+
+        warnings.warn(
+            "pulumi_enkrypt.ModelProvider is deprecated and will be removed in the next release; "
+            "use pulumi_enkrypt.ModelProviderName",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return ModelProviderName  # noqa: F405
     # The errors live with the HTTP client; importing it (and httpx) only when asked keeps the program's
     # `import pulumi_enkrypt` cheap.
     if name in _ERRORS:

@@ -4,7 +4,7 @@
 
 from enum import Enum
 
-__all__ = ['CustomResponseContentType', 'HostingType', 'InputModality', 'JwtMethod', 'Llama2Format', 'MistralFormat', 'ModelAuthType', 'ModelProvider', 'OutputModality', 'Scheme', 'TestingFor']
+__all__ = ['CustomResponseContentType', 'HostingType', 'InputModality', 'JwtMethod', 'Llama2Format', 'MistralFormat', 'ModelAuthType', 'ModelProviderName', 'OutputModality', 'Scheme', 'TestingFor']
 
 
 class CustomResponseContentType(str, Enum):
@@ -55,7 +55,7 @@ class ModelAuthType(str, Enum):
     JWT = 'jwt'
 
 
-class ModelProvider(str, Enum):
+class ModelProviderName(str, Enum):
     """Provider of the model which determines the request response format"""
 
     OPENAI = 'openai'

@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 import pulumi
 from typing_extensions import NotRequired, TypedDict
 
-from .enums import CustomResponseContentType, HostingType, InputModality, JwtMethod, Llama2Format, MistralFormat, ModelAuthType, ModelProvider, OutputModality, Scheme, TestingFor
+from .enums import CustomResponseContentType, HostingType, InputModality, JwtMethod, Llama2Format, MistralFormat, ModelAuthType, ModelProviderName, OutputModality, Scheme, TestingFor
 
 __all__ = ['AuthDataArgs', 'AuthDataArgsDict', 'BedrockMetadataArgs', 'BedrockMetadataArgsDict', 'ContextArgs', 'ContextArgsDict', 'CustomHeaderArgs', 'CustomHeaderArgsDict', 'DefaultRequestOptionsArgs', 'DefaultRequestOptionsArgsDict', 'EndpointArgs', 'EndpointArgsDict', 'EnkryptaiMetadataArgs', 'EnkryptaiMetadataArgsDict', 'GeminiMetadataArgs', 'GeminiMetadataArgsDict', 'JwtConfigArgs', 'JwtConfigArgsDict', 'JwtHeaderArgs', 'JwtHeaderArgsDict', 'MetadataArgs', 'MetadataArgsDict', 'ModelArgs', 'ModelArgsDict', 'ModelConfigArgs', 'ModelConfigArgsDict', 'PathsArgs', 'PathsArgsDict', 'ToolArgs', 'ToolArgsDict', 'XactlyMetadataArgs', 'XactlyMetadataArgsDict']
 
@@ -1223,7 +1223,7 @@ class ContextArgs:
 class ModelConfigArgsDict(TypedDict):
     """Model Config"""
 
-    model_provider: pulumi.Input[Union[str, ModelProvider]]
+    model_provider: pulumi.Input[Union[str, ModelProviderName]]
     """Provider of the model which determines the request response format. One of: openai, together, huggingface, groq, azure_openai, anthropic, cohere, bedrock, gemini, ai21, fireworks, alibaba, portkey, deepseek, mistral, llama, openai_compatible, cohere_compatible, anthropic_compatible, custom, url, enkryptai, sierra, boxai, nutanix, xactly (other names accepted)."""
     hosting_type: NotRequired[pulumi.Input[Union[str, HostingType]]]
     """Hosting type of the model. One of: External, Internal."""
@@ -1274,7 +1274,7 @@ class ModelConfigArgs:
     def __init__(
         __self__,
         *,
-        model_provider: pulumi.Input[Union[str, ModelProvider]],
+        model_provider: pulumi.Input[Union[str, ModelProviderName]],
         hosting_type: Optional[pulumi.Input[Union[str, HostingType]]] = None,
         model_source: Optional[pulumi.Input[str]] = None,
         tools: Optional[pulumi.Input[Sequence[pulumi.Input['ToolArgs']]]] = None,
@@ -1368,12 +1368,12 @@ class ModelConfigArgs:
 
     @property
     @pulumi.getter(name="model_provider")
-    def model_provider(self) -> pulumi.Input[Union[str, ModelProvider]]:
+    def model_provider(self) -> pulumi.Input[Union[str, ModelProviderName]]:
         """Provider of the model which determines the request response format. One of: openai, together, huggingface, groq, azure_openai, anthropic, cohere, bedrock, gemini, ai21, fireworks, alibaba, portkey, deepseek, mistral, llama, openai_compatible, cohere_compatible, anthropic_compatible, custom, url, enkryptai, sierra, boxai, nutanix, xactly (other names accepted)."""
         return pulumi.get(self, "model_provider")  # type: ignore[no-any-return]
 
     @model_provider.setter
-    def model_provider(self, value: pulumi.Input[Union[str, ModelProvider]]) -> None:
+    def model_provider(self, value: pulumi.Input[Union[str, ModelProviderName]]) -> None:
         pulumi.set(self, "model_provider", value)
 
     @property

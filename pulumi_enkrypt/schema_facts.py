@@ -50,6 +50,17 @@ SERVER_FIELDS: Final[tuple[str, ...]] = ('model_id', 'created_at', 'updated_at',
 COMPUTED_OUTPUTS: Final[tuple[str, ...]] = ('model_id', 'created_at', 'updated_at', 'project_name')
 """Server fields the resource exposes as outputs."""
 
+HOISTED_FIELDS: Final[tuple[str, ...]] = ('model_provider', 'hosting_type')
+"""model_config keys the documented response shape copies to the top level."""
+
+INTEGER_PATHS: Final[frozenset[str]] = frozenset({
+    'model_config.default_request_options.top_k',
+    'model_config.endpoint.port',
+    'model_config.metadata.max_tokens',
+})
+"""Key paths of the integer fields: the engine hands every number over as a float."""
+
+
 
 def header_value_problem(value: str) -> str | None:
     """Why ``value`` cannot travel as an HTTP header value (as model_saved_name and model_version do, in

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 import pulumi
+import pytest
 
 import pulumi_enkrypt as enkrypt
 from pulumi_enkrypt import wire
@@ -13,7 +14,7 @@ from pulumi_enkrypt.resource import _plain, secret_wrapped
 
 def typed_config() -> enkrypt.ModelConfigArgs:
     return enkrypt.ModelConfigArgs(
-        model_provider=enkrypt.ModelProvider.CUSTOM,
+        model_provider=enkrypt.ModelProviderName.CUSTOM,
         endpoint=enkrypt.EndpointArgs(scheme="https", host="agent.example.com", port=8443, base_path="/v1"),
         custom_headers=[enkrypt.CustomHeaderArgs(key="X-Token", value="tok")],
         tools=[enkrypt.ToolArgs(name="search", description="searches")],
@@ -35,7 +36,7 @@ def dict_config() -> enkrypt.ModelConfigArgsDict:
 
 def test_typed_and_plain_dict_inputs_give_the_same_properties() -> None:
     typed = _plain(typed_config())
-    assert typed == {**dict_config(), "model_provider": enkrypt.ModelProvider.CUSTOM}
+    assert typed == {**dict_config(), "model_provider": enkrypt.ModelProviderName.CUSTOM}
     body = {"model_saved_name": "a", "model_version": "v1", "model_config": typed}
     model, errors = wire.validate_request(wire.normalize_request(body))
     assert errors == [] and model is not None
@@ -87,3 +88,10 @@ def test_every_secret_path_is_wrapped_and_nothing_else() -> None:
     assert isinstance(config["custom_curl_command"], pulumi.Output)
     assert config["model_provider"] == "azure_openai"
     assert wrapped["model_saved_name"] == "a"
+
+
+def test_the_old_enum_name_still_works_and_says_it_is_deprecated() -> None:
+    with pytest.warns(DeprecationWarning, match="ModelProviderName"):
+        old = enkrypt.ModelProvider
+    assert old is enkrypt.ModelProviderName
+    assert "ModelProvider" not in enkrypt.__all__
