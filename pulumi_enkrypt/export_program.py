@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 from . import inputs, wire
-from .schema_facts import ADOPT_EXISTING
+from .schema_facts import ADOPT_EXISTING, HOISTED_FIELDS
 from .secrets import PLACEHOLDER, is_masked
 
 __all__ = [
@@ -44,7 +44,6 @@ INDENT = "    "
 MODULE_ALIAS = "enkrypt"
 
 _SERVER_ONLY = frozenset(wire.SERVER_FIELDS)
-_HOISTED = ("model_provider", "hosting_type")
 
 
 # ------------------------------------------------------------------------------------------- schema access
@@ -84,7 +83,7 @@ def prepare(model: Mapping[str, Any]) -> dict[str, Any]:
     the documented shape's top-level copies put back into ``model_config``, nulls and unknown keys dropped."""
     body = {k: v for k, v in model.items() if k not in _SERVER_ONLY}
     config = dict(body.get("model_config") or {})
-    for key in _HOISTED:
+    for key in HOISTED_FIELDS:
         if key in body and key not in config:
             config[key] = body[key]
         body.pop(key, None)

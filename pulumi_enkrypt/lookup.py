@@ -15,6 +15,7 @@ import pulumi
 import pulumi.runtime
 from pulumi.output import UNKNOWN
 
+from .schema_facts import HOISTED_FIELDS
 from .secrets import map_secrets, secret_strings
 from .settings import CONFIG_KEYS, NAMESPACE, resolve_settings
 
@@ -52,7 +53,7 @@ def _program_config() -> dict[str, str]:
 
 def _result(model: Mapping[str, Any]) -> GetModelResult:
     config = dict(model.get("model_config") or {})
-    for key in ("model_provider", "hosting_type"):  # the documented shape lifts these to the top level
+    for key in HOISTED_FIELDS:  # the documented shape lifts these to the top level
         if key not in config and key in model:
             config[key] = model[key]
     name, version = str(model["model_saved_name"]), str(model["model_version"])

@@ -6,6 +6,7 @@ import copy
 from typing import Any, Literal
 
 from pulumi_enkrypt import wire
+from pulumi_enkrypt.schema_facts import HOISTED_FIELDS
 
 from .store import StoredModel
 
@@ -30,7 +31,6 @@ _SDK_TOP_LEVEL = (
     "is_sample",
 )
 # Copied to the top level (and removed from model_config) in Enkrypt's documented example.
-_HOISTED = ("model_provider", "hosting_type")
 
 
 def _mask_strings(value: Any) -> Any:
@@ -94,7 +94,7 @@ def render(model: StoredModel, shape: Shape, mask_secrets: bool) -> dict[str, An
     out: dict[str, Any] = {**body}
     for key in ("model_id", "created_at", "updated_at", "project_name"):
         out[key] = server[key]
-    for key in _HOISTED:
+    for key in HOISTED_FIELDS:
         if key in config:
             out[key] = config.pop(key)
     config.pop("rate_per_min", None)
