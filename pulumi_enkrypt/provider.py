@@ -158,7 +158,8 @@ class ModelProvider(dyn.ResourceProvider):
         except SettingsError as err:
             # A preview must not pass when `up` cannot run: say it here, once per resource.
             return dyn.CheckResult(news, [dyn.CheckFailure("", str(err))])
-        failures = [_failure(e) for e in spec.check_failures(news, strict_providers=settings.strict_providers)]
+        news, errors = spec.check(news, strict_providers=settings.strict_providers)
+        failures = [_failure(e) for e in errors]
         known = spec.known_identity(news)
         if known is not None:
             self._ledger.declare(known)

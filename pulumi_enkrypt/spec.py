@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS, SECRET_PATHS, SERVER_FIELDS, TOP_LEVEL_FIELDS
+from .schema_facts import (
+    ADOPT_EXISTING,
+    COMPUTED_OUTPUTS,
+    HOISTED_FIELDS,
+    INTEGER_PATHS,
+    SECRET_PATHS,
+    SERVER_FIELDS,
+    TOP_LEVEL_FIELDS,
+)
 from .secrets import is_masked, not_real_secret, secret_items
 
 if TYPE_CHECKING:
@@ -74,12 +82,17 @@ def schema_part(props: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in props.items() if k in TOP_LEVEL_FIELDS}
 
 
-def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) -> list[FieldError]:
-    """Every reason the properties are not a valid model, skipping what is still unknown."""
+def check(props: Mapping[str, Any], *, strict_providers: bool = False) -> tuple[dict[str, Any], list[FieldError]]:
+    """Validate the properties once: (the canonical inputs, every reason they are not a valid model).
+
+    The canonical inputs are what Enkrypt would store (nulls and empty enum strings dropped, numbers typed by
+    the schema) plus our own keys; diff, create and update then work on them as plain data. While anything is
+    still unknown (preview), or when invalid, the properties come back as given, and reasons about what is
+    unknown are skipped."""
     from . import wire
 
     body = wire.normalize_request(schema_part(props))
-    _, errors = wire.validate_request(body, strict_providers=strict_providers)
+    model, errors = wire.validate_request(body, strict_providers=strict_providers)
     allowed = {*TOP_LEVEL_FIELDS, *SERVER_FIELDS, ADOPT_EXISTING, SECRET_REVISIONS, "__provider"}
     errors += [wire.FieldError(k, "is not a field of the Enkrypt model schema") for k in props if k not in allowed]
     # A placeholder or a mask sent as a secret would overwrite the real secret in Enkrypt.
@@ -87,13 +100,21 @@ def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) 
         if (reason := not_real_secret(value)) is not None:
             errors.append(wire.FieldError(path, reason))
     unknown = _unknown_paths(body)
-    if not unknown:
-        return errors
+    if unknown:
 
-    def related(error_path: str, unknown_path: str) -> bool:
-        return error_path.startswith(unknown_path) or unknown_path.startswith(error_path)
+        def related(error_path: str, unknown_path: str) -> bool:
+            return error_path.startswith(unknown_path) or unknown_path.startswith(error_path)
 
-    return [e for e in errors if not any(related(e.path, u) for u in unknown)]
+        return dict(props), [e for e in errors if not any(related(e.path, u) for u in unknown)]
+    if errors or model is None:
+        return dict(props), errors
+    ours = {k: v for k, v in props.items() if k not in TOP_LEVEL_FIELDS}
+    return {**ours, **model.model_dump(by_alias=True, exclude_none=True)}, []
+
+
+def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) -> list[FieldError]:
+    """Every reason the properties are not a valid model, skipping what is still unknown."""
+    return check(props, strict_providers=strict_providers)[1]
 
 
 def with_secret_revisions(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,15 +144,20 @@ def secret_values_by_path(props: Mapping[str, Any]) -> dict[str, list[Any]]:
 
 
 def request_body(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The add-model / modify-model body for resource properties: schema fields only, typed by the schema
-    (the engine hands numbers over as floats). Raises ValueError naming each bad field."""
-    from . import wire
+    """The add-model / modify-model body for checked properties: their schema fields, as they are. The engine
+    hands every number over as a float: the integer fields of the schema go out as integers again."""
+    body: dict[str, Any] = _integers(schema_part(props), "")
+    return body
 
-    body = wire.normalize_request(schema_part(props))
-    model, errors = wire.validate_request(body)
-    if model is None:
-        raise ValueError("invalid model: " + "; ".join(map(str, errors)))
-    return model.model_dump(by_alias=True, exclude_none=True)
+
+def _integers(value: Any, path: str) -> Any:
+    if isinstance(value, float) and path in INTEGER_PATHS and value.is_integer():
+        return int(value)
+    if isinstance(value, Mapping):
+        return {k: _integers(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_integers(v, f"{path}[*]") for v in value]
+    return value
 
 
 def identity(props: Mapping[str, Any]) -> tuple[str, str]:
@@ -173,7 +199,7 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str,
     view = {k: v for k, v in model.items() if k in TOP_LEVEL_FIELDS}
     config = dict(view.get("model_config") or {})
     # The documented shape moves these two to the top level.
-    for key in ("model_provider", "hosting_type"):
+    for key in HOISTED_FIELDS:
         if key not in config and key in model:
             config[key] = model[key]
     state_config = state.get("model_config") if isinstance(state.get("model_config"), Mapping) else {}
@@ -212,17 +238,24 @@ def same_model(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 
 def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
-    """Top-level schema fields that differ; an unknown new value counts as a change."""
+    """Top-level schema fields that differ; an unknown new value counts as a change.
+
+    ``news`` are checked, canonical inputs and ``olds`` the outputs in state, so plain equality decides
+    (443.0 == 443). Only a field that looks different is compared in canonical form: outputs stored by a
+    release that kept inputs as given (nulls, empty enum strings) must not show a change."""
+    new_props = schema_part(news)
+    changed = [key for key in TOP_LEVEL_FIELDS if olds.get(key) != new_props.get(key)]
+    if not changed:
+        return []
     from .wire import canonical
 
     old = canonical(schema_part(olds))
-    new_props = schema_part(news)
     new = canonical({k: v for k, v in new_props.items() if not is_unknown(v)})
-    changed = []
-    for key in TOP_LEVEL_FIELDS:
-        if (key in new_props and is_unknown(new_props[key])) or old.get(key) != new.get(key):
-            changed.append(key)
-    return changed
+    return [
+        key
+        for key in changed
+        if (key in new_props and is_unknown(new_props[key])) or old.get(key) != new.get(key)
+    ]
 
 
 def outputs(inputs: Mapping[str, Any], model: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,10 +21,19 @@ BODY = {
 }
 
 
-def test_request_body_drops_nulls_and_empty_enums_and_types_numbers() -> None:
-    props = {**BODY, "adopt_existing": True, "__provider": "x", "model_id": 3}
+def test_check_drops_nulls_and_empty_enums_and_types_numbers_and_the_body_keeps_them() -> None:
+    props = {**BODY, "adopt_existing": True, "__provider": "x"}
     props["model_config"] = {**BODY["model_config"], "endpoint": {**BODY["model_config"]["endpoint"], "port": 443.0}}
-    body = spec.request_body(props)
+    checked, errors = spec.check(props)
+    assert errors == []
+    assert checked["adopt_existing"] is True and checked["__provider"] == "x"
+    assert "custom_response_content_type" not in checked["model_config"]
+    assert "model_jwt_config" not in checked["model_config"]
+    port = checked["model_config"]["endpoint"]["port"]
+    assert port == 443 and isinstance(port, int)
+    # The engine hands the checked inputs back with every number a float: the body types them again.
+    checked["model_config"]["endpoint"]["port"] = 443.0
+    body = spec.request_body({**checked, "model_id": 3})
     assert set(body) == {"model_saved_name", "model_version", "testing_for", "model_name", "model_config"}
     assert "custom_response_content_type" not in body["model_config"]
     assert "model_jwt_config" not in body["model_config"]

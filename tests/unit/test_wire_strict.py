@@ -179,7 +179,9 @@ def test_valid_neighbours_pass(case: tuple[str, Any, Any]) -> None:
     assert spec.check_failures(body) == []
     model, errors = wire.validate_request(body)
     assert errors == [] and model is not None
-    node: Any = spec.request_body(body)
+    checked, failures = spec.check(body)  # check types the inputs once; the body sends them as checked
+    assert failures == []
+    node: Any = spec.request_body(checked)
     for key in path.split("."):
         node = node[key]
     assert node == sent and type(node) is type(sent)
