@@ -1,4 +1,5 @@
-"""Where the secrets of a model body are: walk, copy with, or collect the values at the secret key paths.
+"""Where the secrets of a model body are: walk, copy with, or collect the values at the secret key paths;
+and scrub them from text that leaves the process (error messages).
 
 Plain Python over ``schema_facts.SECRET_PATHS``, so the client and the program process use it without
 importing the wire models.
@@ -7,19 +8,24 @@ importing the wire models.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Final
 
 from .schema_facts import KNOWN_VALUES, SECRET_PATHS
 
 __all__ = [
+    "MIN_SECRET_LENGTH",
     "PLACEHOLDER",
     "SECRET_PATHS",
+    "SECRET_PLACEHOLDER",
     "is_masked",
     "map_secrets",
     "not_real_secret",
+    "scrub",
     "secret_items",
     "secret_strings",
+    "secret_values",
     "secret_values_at",
 ]
 
@@ -110,9 +116,9 @@ def secret_values_at(obj: Mapping[str, Any], pattern: str) -> list[Any]:
     return [value for _, value in _items(obj, pattern.split("."), "")]
 
 
-def secret_items(obj: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def secret_items(obj: Mapping[str, Any], patterns: tuple[str, ...] = SECRET_PATHS) -> Iterator[tuple[str, str]]:
     """(key path, string) for every string held under a secret path, e.g. ``model_config.apikeys[0]``."""
-    for pattern in SECRET_PATHS:
+    for pattern in patterns:
         for path, value in _items(obj, pattern.split("."), ""):
             yield from _located_strings(value, path)
 
@@ -149,3 +155,31 @@ def secret_strings(obj: Mapping[str, Any]) -> list[str]:
 
     map_secrets(obj, collect)
     return [s for s in found if s]
+
+
+SECRET_PLACEHOLDER: Final = "[secret]"
+"""What :func:`scrub` writes in place of a secret."""
+MIN_SECRET_LENGTH: Final = 4
+"""Shorter strings are not scrubbed: replacing every "ab" would garble messages and hide nothing."""
+
+
+def secret_values(body: Any, extra: Iterable[str] = ()) -> set[str]:
+    """Every string of length >= 4 found under a secret path of ``body``, plus ``extra``."""
+    found = set(secret_strings(body)) if isinstance(body, Mapping) else set()
+    found.update(s for s in extra if isinstance(s, str))
+    return {s for s in found if len(s) >= MIN_SECRET_LENGTH}
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace each secret (and its JSON-escaped form) in ``text`` with ``[secret]``, longest first."""
+    variants: set[str] = set()
+    for s in secrets:
+        if not s:
+            continue
+        variants.add(s)
+        escaped = json.dumps(s)[1:-1]
+        if escaped != s:
+            variants.add(escaped)
+    for s in sorted(variants, key=len, reverse=True):
+        text = text.replace(s, SECRET_PLACEHOLDER)
+    return text

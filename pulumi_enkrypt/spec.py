@@ -1,7 +1,9 @@
-"""The validated model spec: from resource properties to a request body, and from a server answer back.
+"""The validated spec of an object of any kind: from resource properties to a request body, and from a
+server answer back.
 
-Data flows one way: properties (inputs or state) -> ``request_body`` -> request; response -> ``server_view``
-(the server's answer projected onto the inputs) -> outputs.
+Data flows one way: properties -> ``check`` (validated once, canonical) -> ``request_body`` -> request;
+response -> ``server_view`` (the server's answer projected onto the inputs) -> outputs. Every function takes
+the object's ``Kind`` (``kinds.MODEL`` by default) and reads its facts from there.
 """
 
 from __future__ import annotations
@@ -12,15 +14,7 @@ from typing import TYPE_CHECKING, Any
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from .schema_facts import (
-    ADOPT_EXISTING,
-    COMPUTED_OUTPUTS,
-    HOISTED_FIELDS,
-    INTEGER_PATHS,
-    SECRET_PATHS,
-    SERVER_FIELDS,
-    TOP_LEVEL_FIELDS,
-)
+from .kinds import MODEL, Kind
 from .secrets import is_masked, not_real_secret, secret_items
 
 if TYPE_CHECKING:
@@ -36,16 +30,13 @@ SECRET_REVISIONS = "secret_revisions"
 counter is what a reviewer sees change instead (``~ secret_revisions: {model_config.apikeys: 1 => 2}``)."""
 
 
-def resource_id(name: str, version: str) -> str:
-    return f"{name}:{version}"
+def resource_id(*identity: str, kind: Kind = MODEL) -> str:
+    return kind.resource_id(identity)
 
 
-def parse_id(id_: str) -> tuple[str, str]:
-    """Invert ``resource_id``: the version is after the LAST colon (names may hold colons)."""
-    name, sep, version = id_.rpartition(":")
-    if not sep:
-        return id_, "v1"
-    return name, version
+def parse_id(id_: str, kind: Kind = MODEL) -> tuple[str, ...]:
+    """Invert ``resource_id``: the last parts are after the LAST colons (names may hold colons)."""
+    return kind.parse_id(id_)
 
 
 def is_unknown(value: Any) -> bool:
@@ -77,12 +68,14 @@ def _unknown_paths(value: Any, path: str = "") -> list[str]:
     return found
 
 
-def schema_part(props: Mapping[str, Any]) -> dict[str, Any]:
+def schema_part(props: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
     """Only the fields Enkrypt's schema has (no ``__provider``, ``adopt_existing`` or server fields)."""
-    return {k: v for k, v in props.items() if k in TOP_LEVEL_FIELDS}
+    return {k: v for k, v in props.items() if k in kind.facts.top_level_fields}
 
 
-def check(props: Mapping[str, Any], *, strict_providers: bool = False) -> tuple[dict[str, Any], list[FieldError]]:
+def check(
+    props: Mapping[str, Any], *, kind: Kind = MODEL, strict_providers: bool = False
+) -> tuple[dict[str, Any], list[FieldError]]:
     """Validate the properties once: (the canonical inputs, every reason they are not a valid model).
 
     The canonical inputs are what Enkrypt would store (nulls and empty enum strings dropped, numbers typed by
@@ -91,12 +84,13 @@ def check(props: Mapping[str, Any], *, strict_providers: bool = False) -> tuple[
     unknown are skipped."""
     from . import wire
 
-    body = wire.normalize_request(schema_part(props))
-    model, errors = wire.validate_request(body, strict_providers=strict_providers)
-    allowed = {*TOP_LEVEL_FIELDS, *SERVER_FIELDS, ADOPT_EXISTING, SECRET_REVISIONS, "__provider"}
+    facts = kind.facts
+    body = wire.normalize(kind, schema_part(props, kind))
+    model, errors = wire.validate(kind, body, strict_providers=strict_providers)
+    allowed = {*facts.top_level_fields, *facts.server_fields, facts.adopt_input, SECRET_REVISIONS, "__provider"}
     errors += [wire.FieldError(k, "is not a field of the Enkrypt model schema") for k in props if k not in allowed]
     # A placeholder or a mask sent as a secret would overwrite the real secret in Enkrypt.
-    for path, value in secret_items(body):
+    for path, value in secret_items(body, facts.secret_paths):
         if (reason := not_real_secret(value)) is not None:
             errors.append(wire.FieldError(path, reason))
     unknown = _unknown_paths(body)
@@ -108,21 +102,23 @@ def check(props: Mapping[str, Any], *, strict_providers: bool = False) -> tuple[
         return dict(props), [e for e in errors if not any(related(e.path, u) for u in unknown)]
     if errors or model is None:
         return dict(props), errors
-    ours = {k: v for k, v in props.items() if k not in TOP_LEVEL_FIELDS}
+    ours = {k: v for k, v in props.items() if k not in facts.top_level_fields}
     return {**ours, **model.model_dump(by_alias=True, exclude_none=True)}, []
 
 
-def check_failures(props: Mapping[str, Any], *, strict_providers: bool = False) -> list[FieldError]:
-    """Every reason the properties are not a valid model, skipping what is still unknown."""
-    return check(props, strict_providers=strict_providers)[1]
+def check_failures(
+    props: Mapping[str, Any], *, kind: Kind = MODEL, strict_providers: bool = False
+) -> list[FieldError]:
+    """Every reason the properties are not a valid object, skipping what is still unknown."""
+    return check(props, kind=kind, strict_providers=strict_providers)[1]
 
 
-def with_secret_revisions(olds: Mapping[str, Any], news: Mapping[str, Any]) -> dict[str, Any]:
+def with_secret_revisions(olds: Mapping[str, Any], news: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
     """``news`` plus its ``secret_revisions``: each secret path present keeps its count from ``olds`` while its
     value is the same, and counts one more when it changed. Unknown values (preview) keep the count."""
     old_counts = olds.get(SECRET_REVISIONS)
     old_counts = old_counts if isinstance(old_counts, Mapping) else {}
-    old_values, new_values = secret_values_by_path(olds), secret_values_by_path(news)
+    old_values, new_values = secret_values_by_path(olds, kind), secret_values_by_path(news, kind)
     counts: dict[str, int] = {}
     for pattern, values in new_values.items():
         count = int(old_counts.get(pattern) or 1)
@@ -136,40 +132,38 @@ def with_secret_revisions(olds: Mapping[str, Any], news: Mapping[str, Any]) -> d
     return out
 
 
-def secret_values_by_path(props: Mapping[str, Any]) -> dict[str, list[Any]]:
+def secret_values_by_path(props: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, list[Any]]:
     """Secret path pattern (``model_config.custom_headers[*].value``) -> the values under it, in order."""
     from .secrets import secret_values_at
 
-    return {pattern: values for pattern in SECRET_PATHS if (values := secret_values_at(props, pattern))}
+    patterns = kind.facts.secret_paths
+    return {pattern: values for pattern in patterns if (values := secret_values_at(props, pattern))}
 
 
-def request_body(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The add-model / modify-model body for checked properties: their schema fields, as they are. The engine
-    hands every number over as a float: the integer fields of the schema go out as integers again."""
-    body: dict[str, Any] = _integers(schema_part(props), "")
+def request_body(props: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
+    """The add / modify body for checked properties: their schema fields, as they are. The engine hands every
+    number over as a float: the integer fields of the schema go out as integers again."""
+    body: dict[str, Any] = _integers(schema_part(props, kind), "", kind.facts.integer_paths)
     return body
 
 
-def _integers(value: Any, path: str) -> Any:
-    if isinstance(value, float) and path in INTEGER_PATHS and value.is_integer():
+def _integers(value: Any, path: str, integer_paths: frozenset[str]) -> Any:
+    if isinstance(value, float) and path in integer_paths and value.is_integer():
         return int(value)
     if isinstance(value, Mapping):
-        return {k: _integers(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+        return {k: _integers(v, f"{path}.{k}" if path else k, integer_paths) for k, v in value.items()}
     if isinstance(value, list):
-        return [_integers(v, f"{path}[*]") for v in value]
+        return [_integers(v, f"{path}[*]", integer_paths) for v in value]
     return value
 
 
-def identity(props: Mapping[str, Any]) -> tuple[str, str]:
-    return str(props["model_saved_name"]), str(props["model_version"])
+def identity(props: Mapping[str, Any], kind: Kind = MODEL) -> tuple[str, ...]:
+    return kind.identity_of(props)
 
 
-def known_identity(props: Mapping[str, Any]) -> tuple[str, str] | None:
-    """The identity when both parts are known strings (not during a preview that awaits them)."""
-    name, version = props.get("model_saved_name"), props.get("model_version")
-    if isinstance(name, str) and isinstance(version, str) and not (is_unknown(name) or is_unknown(version)):
-        return name, version
-    return None
+def known_identity(props: Mapping[str, Any], kind: Kind = MODEL) -> tuple[str, ...] | None:
+    """The identity when every part is a known string (not during a preview that awaits one)."""
+    return kind.known_identity(props)
 
 
 def _get_path(node: Any, parts: list[str]) -> tuple[bool, Any]:
@@ -190,25 +184,28 @@ def _set_path(node: dict[str, Any], parts: list[str], value: Any) -> None:
     node[parts[-1]] = value
 
 
-def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
+def server_view(model: Mapping[str, Any], state: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
     """The inputs as the server now holds them, tolerating both response shapes of the contract.
 
-    What the server does not echo (``rate_per_min``) or echoes masked (secrets) keeps its value from
-    ``state``, so neither shows up as drift; a secret the server returns in clear and different is drift.
+    What the server does not echo (``kind.unechoed``: a model's ``rate_per_min``) or echoes masked
+    (secrets) keeps its value from ``state``, so neither shows up as drift; a secret the server returns in
+    clear and different is drift.
     """
-    view = {k: v for k, v in model.items() if k in TOP_LEVEL_FIELDS}
-    config = dict(view.get("model_config") or {})
-    # The documented shape moves these two to the top level.
-    for key in HOISTED_FIELDS:
-        if key not in config and key in model:
-            config[key] = model[key]
-    state_config = state.get("model_config") if isinstance(state.get("model_config"), Mapping) else {}
-    assert isinstance(state_config, Mapping)
-    if "rate_per_min" not in config and state_config.get("rate_per_min") is not None:
-        config["rate_per_min"] = state_config["rate_per_min"]
-    view["model_config"] = config
+    view = {k: v for k, v in model.items() if k in kind.facts.top_level_fields}
+    if kind.hoisted_into:
+        # The documented shape copies these to the top level (and may drop them from their object).
+        holder = dict(view.get(kind.hoisted_into) or {})
+        for key in kind.facts.hoisted_fields:
+            if key not in holder and key in model:
+                holder[key] = model[key]
+        view[kind.hoisted_into] = holder
+    for path in kind.unechoed:
+        parts = path.split(".")
+        has_state, state_value = _get_path(state, parts)
+        if has_state and state_value is not None and not _get_path(view, parts)[0]:
+            _set_path(view, parts, state_value)
 
-    for path in SECRET_PATHS:
+    for path in kind.facts.secret_paths:
         head, _, tail = path.partition("[*]")
         parts = head.split(".")
         has_state, state_value = _get_path(state, parts)
@@ -230,27 +227,27 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any]) -> dict[str,
     return view
 
 
-def same_model(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
-    """Whether two bodies describe the same model, as Enkrypt would store it."""
+def same_model(a: Mapping[str, Any], b: Mapping[str, Any], kind: Kind = MODEL) -> bool:
+    """Whether two bodies describe the same object, as Enkrypt would store it."""
     from .wire import canonical
 
-    return canonical(a) == canonical(b)
+    return canonical(a, kind) == canonical(b, kind)
 
 
-def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
+def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any], kind: Kind = MODEL) -> list[str]:
     """Top-level schema fields that differ; an unknown new value counts as a change.
 
     ``news`` are checked, canonical inputs and ``olds`` the outputs in state, so plain equality decides
     (443.0 == 443). Only a field that looks different is compared in canonical form: outputs stored by a
     release that kept inputs as given (nulls, empty enum strings) must not show a change."""
-    new_props = schema_part(news)
-    changed = [key for key in TOP_LEVEL_FIELDS if olds.get(key) != new_props.get(key)]
+    new_props = schema_part(news, kind)
+    changed = [key for key in kind.facts.top_level_fields if olds.get(key) != new_props.get(key)]
     if not changed:
         return []
     from .wire import canonical
 
-    old = canonical(schema_part(olds))
-    new = canonical({k: v for k, v in new_props.items() if not is_unknown(v)})
+    old = canonical(schema_part(olds, kind), kind)
+    new = canonical({k: v for k, v in new_props.items() if not is_unknown(v)}, kind)
     return [
         key
         for key in changed
@@ -258,11 +255,11 @@ def changed_fields(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str
     ]
 
 
-def outputs(inputs: Mapping[str, Any], model: Mapping[str, Any]) -> dict[str, Any]:
+def outputs(inputs: Mapping[str, Any], model: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
     """Outputs are the inputs (secrets at the same key paths, so the engine keeps them secret) plus what
     the server computed."""
     outs = {k: v for k, v in inputs.items() if k != "__provider"}
-    for key in COMPUTED_OUTPUTS:
+    for key in kind.facts.computed_outputs:
         if key in model:
             outs[key] = model[key]
     return outs

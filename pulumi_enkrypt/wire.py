@@ -6,6 +6,7 @@ server judge a body the same way.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
@@ -31,6 +32,7 @@ from ._wire_gen import (
     WireModel,
     XactlyMetadata,
 )
+from .kinds import MODEL, Kind
 from .schema_facts import KNOWN_VALUES, REPLACE_ON_CHANGE, SECRET_PATHS, SERVER_FIELDS, TOP_LEVEL_FIELDS
 from .secrets import map_secrets, secret_strings
 
@@ -146,14 +148,27 @@ def _walk_declared(
 def normalize_request(obj: Mapping[str, Any]) -> dict[str, Any]:
     """Treat null declared fields and empty enum strings as absent, as Enkrypt does (the official SDK sends
     them). Free-form objects (``custom_payload``, ...) keep their nulls."""
+    return normalize(MODEL, obj)
+
+
+def request_model(kind: Kind) -> type[WireModel]:
+    """The generated pydantic model of a kind's request body."""
+    module, _, name = kind.wire_model.partition(":")
+    model: type[WireModel] = getattr(importlib.import_module(module), name)
+    return model
+
+
+def normalize(kind: Kind, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``normalize_request`` for any kind."""
+    known = kind.facts.known_values
 
     def keep(path: str, key: str, value: Any) -> bool:
         child = f"{path}.{key}" if path else key
         if value is None:
             return False
-        return not (value == "" and child in KNOWN_VALUES)
+        return not (value == "" and child in known)
 
-    return _walk_declared(obj, ModelRequest, "", keep)
+    return _walk_declared(obj, request_model(kind), "", keep)
 
 
 def strip_unknown(obj: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,7 +214,7 @@ def _contains(value: Any, needle: str) -> bool:
     return False
 
 
-def _rule_errors(body: Mapping[str, Any], strict_providers: bool) -> list[FieldError]:
+def _model_rules(body: Mapping[str, Any], strict_providers: bool) -> list[FieldError]:
     """Rules across fields that the OpenAPI states in prose, not in its types."""
     errors: list[FieldError] = []
     config = body.get("model_config")
@@ -226,22 +241,46 @@ def validate_request(
     obj: Mapping[str, Any], *, strict_providers: bool = False
 ) -> tuple[ModelRequest | None, list[FieldError]]:
     """Validate a (normalized) model body; every failure names its key path and never echoes a value."""
+    model, errors = validate(MODEL, obj, strict_providers=strict_providers)
+    assert model is None or isinstance(model, ModelRequest)
+    return model, errors
+
+
+def _errors_of(exc: pydantic.ValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors(include_input=False, include_url=False):
+        reason = _REASONS.get(err["type"], err["msg"][:1].lower() + err["msg"][1:])
+        errors.append(FieldError(_format_loc(tuple(err["loc"])), reason))
+    return errors
+
+
+# Rules across fields, per kind (what the schema states in prose, not in its types).
+RULES: dict[str, Callable[[Mapping[str, Any], bool], list[FieldError]]] = {"Model": _model_rules}
+
+
+def validate(
+    kind: Kind, obj: Mapping[str, Any], *, strict_providers: bool = False
+) -> tuple[WireModel | None, list[FieldError]]:
+    """``validate_request`` for any kind: its generated model, then its rules."""
     errors: list[FieldError] = []
-    model: ModelRequest | None = None
+    model: WireModel | None = None
     try:
-        model = ModelRequest.model_validate(obj)
+        model = request_model(kind).model_validate(obj)
     except pydantic.ValidationError as exc:
-        for err in exc.errors(include_input=False, include_url=False):
-            reason = _REASONS.get(err["type"], err["msg"][:1].lower() + err["msg"][1:])
-            errors.append(FieldError(_format_loc(tuple(err["loc"])), reason))
-    errors += _rule_errors(obj, strict_providers)
+        errors += _errors_of(exc)
+    rules = RULES.get(kind.name)
+    if rules is not None:
+        errors += rules(obj, strict_providers)
     return (model if not errors else None), errors
 
 
-def canonical(obj: Mapping[str, Any]) -> dict[str, Any]:
+def canonical(obj: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
     """A comparable form of a body: normalized, numbers typed by the schema (the engine sends floats)."""
-    normalized = normalize_request({k: v for k, v in obj.items() if k in SCHEMA_FIELDS})
+    normalized = normalize(kind, {k: v for k, v in obj.items() if k in kind.facts.top_level_fields})
     try:
-        return ModelRequest.model_validate(normalized).model_dump(by_alias=True, exclude_none=True)
+        dumped: dict[str, Any] = (
+            request_model(kind).model_validate(normalized).model_dump(by_alias=True, exclude_none=True)
+        )
+        return dumped
     except pydantic.ValidationError:
         return normalized

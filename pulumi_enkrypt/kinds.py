@@ -1,0 +1,150 @@
+"""Each Enkrypt resource kind as data: what the provider, the client, the lookups and the local server need to
+know about it, declared once.
+
+A kind is its schema (the generated facts: fields, secret paths, replace-on-change fields, server fields) plus
+a short declaration: its name, its identity, and its API (paths, identity headers, the list key). The
+lifecycle (check, diff, create with adoption and read-back, update, read, delete), the client calls and the
+lookups are written once against a ``Kind``; ``MODEL`` is the first kind declared this way.
+
+Plain data (no pydantic, no httpx): the program process imports it to pickle a provider reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from . import _api
+from . import schema_facts as model_facts
+
+
+@dataclass(frozen=True)
+class Api:
+    """The five calls of a kind, and how a call names the object it is about."""
+
+    add: str
+    get: str
+    modify: str
+    delete: str
+    list: str
+    list_key: str
+    """The key of the list in list's answer (``{"models": [...]}``)."""
+    identity_headers: Mapping[str, str]
+    """Identity field -> the header that carries it on get, modify and delete."""
+
+    @property
+    def paths(self) -> frozenset[str]:
+        return frozenset({self.add, self.get, self.modify, self.delete, self.list})
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the schema says about a kind's body (generated into a ``schema_facts`` module)."""
+
+    top_level_fields: tuple[str, ...]
+    secret_paths: tuple[str, ...]
+    replace_on_change: tuple[str, ...]
+    server_fields: tuple[str, ...]
+    computed_outputs: tuple[str, ...]
+    hoisted_fields: tuple[str, ...]
+    integer_paths: frozenset[str]
+    known_values: Mapping[str, tuple[str, ...]]
+    adopt_input: str
+
+    @classmethod
+    def of(cls, module: ModuleType) -> Facts:
+        return cls(
+            top_level_fields=module.TOP_LEVEL_FIELDS,
+            secret_paths=module.SECRET_PATHS,
+            replace_on_change=module.REPLACE_ON_CHANGE,
+            server_fields=module.SERVER_FIELDS,
+            computed_outputs=module.COMPUTED_OUTPUTS,
+            hoisted_fields=getattr(module, "HOISTED_FIELDS", ()),
+            integer_paths=module.INTEGER_PATHS,
+            known_values=module.KNOWN_VALUES,
+            adopt_input=module.ADOPT_EXISTING,
+        )
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One Enkrypt resource kind."""
+
+    name: str
+    """The resource class and type token suffix: ``pulumi-python:dynamic/enkrypt:<name>``."""
+    noun: str
+    """How messages name one object (``model``)."""
+    identity: tuple[str, ...]
+    """The fields that name an object; the resource id joins them with ``:``."""
+    api: Api
+    facts: Facts
+    wire_model: str
+    """``module:Class`` of the generated pydantic model of a request body (imported only to validate)."""
+    label: str
+    """How a message names one object, formatted with its identity: ``model named {0!r} version {1!r}``."""
+    hoisted_into: str = ""
+    """The object whose ``facts.hoisted_fields`` a response shape may copy to the top level."""
+    unechoed: tuple[str, ...] = ()
+    """Key paths the server never sends back: their value is kept from state, never drift."""
+    id_fallback: tuple[str, ...] = ()
+    """Values for the trailing identity fields an id may leave out (a model id without ``:<version>``)."""
+
+    @property
+    def type_token(self) -> str:
+        return f"pulumi-python:dynamic/enkrypt:{self.name}"
+
+    def identity_of(self, props: Mapping[str, Any]) -> tuple[str, ...]:
+        return tuple(str(props[field]) for field in self.identity)
+
+    def known_identity(self, props: Mapping[str, Any]) -> tuple[str, ...] | None:
+        """The identity when every part is a known string (not during a preview that awaits one)."""
+        from pulumi.runtime.rpc import UNKNOWN
+
+        values = [props.get(field) for field in self.identity]
+        if all(isinstance(v, str) and v != UNKNOWN for v in values):
+            return tuple(str(v) for v in values)
+        return None
+
+    def resource_id(self, identity: tuple[str, ...]) -> str:
+        return ":".join(identity)
+
+    def parse_id(self, id_: str) -> tuple[str, ...]:
+        """Invert ``resource_id``. Only the last fields are split off at the LAST colons: names may hold colons."""
+        parts = id_.rsplit(":", len(self.identity) - 1) if len(self.identity) > 1 else [id_]
+        missing = len(self.identity) - len(parts)
+        if missing > 0:
+            parts = [id_, *self.id_fallback[-missing:]]
+        return tuple(parts)
+
+    def identity_from(self, id_: str, props: Mapping[str, Any]) -> tuple[str, ...]:
+        """The identity of a resource from its state, else from its id (state from before a field existed)."""
+        if all(field in props for field in self.identity):
+            return self.identity_of(props)
+        return self.parse_id(id_)
+
+    def describe(self, identity: tuple[str, ...]) -> str:
+        return self.label.format(*identity)
+
+
+MODEL = Kind(
+    name="Model",
+    noun="model",
+    identity=("model_saved_name", "model_version"),
+    api=Api(
+        add=_api.PATH_ADD,
+        get=_api.PATH_GET,
+        modify=_api.PATH_MODIFY,
+        delete=_api.PATH_DELETE,
+        list=_api.PATH_LIST,
+        list_key="models",
+        identity_headers=_api.IDENTITY_HEADERS,
+    ),
+    facts=Facts.of(model_facts),
+    wire_model="pulumi_enkrypt._wire_gen:ModelRequest",
+    label="model named {0!r} version {1!r}",
+    hoisted_into="model_config",
+    unechoed=("model_config.rate_per_min",),  # never echoed back [doc]
+    id_fallback=("v1",),
+)
