@@ -6,7 +6,7 @@ which nested object, in which order) is read from the generated wire models (:mo
 the typed class for each nested object is the ``<WireName>Args`` class of the generated
 :mod:`pulumi_enkrypt.inputs`, whose constructor must accept every key written (checked while rendering).
 
-Every value under a secret path (``wire.SECRET_PATHS``) becomes ``config.require_secret("<key>")`` (or
+Every value under a secret path (``schema_facts.SECRET_PATHS``) becomes ``config.require_secret("<key>")`` (or
 ``config.require_secret_object`` for a secret object), with the value itself handed back separately as a
 :class:`ConfigEntry`, so it can go into the stack configuration and never into the code.
 """
@@ -25,7 +25,7 @@ from functools import cache
 from typing import Any
 
 from . import inputs, wire
-from .schema_facts import ADOPT_EXISTING, HOISTED_FIELDS
+from .schema_facts import ADOPT_EXISTING, HOISTED_FIELDS, SECRET_PATHS, SERVER_FIELDS
 from .secrets import PLACEHOLDER, is_masked
 
 __all__ = [
@@ -43,7 +43,7 @@ WIDTH = 100
 INDENT = "    "
 MODULE_ALIAS = "enkrypt"
 
-_SERVER_ONLY = frozenset(wire.SERVER_FIELDS)
+_SERVER_ONLY = frozenset(SERVER_FIELDS)
 
 
 # ------------------------------------------------------------------------------------------- schema access
@@ -168,14 +168,6 @@ class Code:
 
 
 @dataclass
-class Raw(Code):
-    text: str
-
-    def render(self, indent: int, used: int) -> str:
-        return self.text
-
-
-@dataclass
 class Literal(Code):
     value: Any
 
@@ -272,8 +264,8 @@ class RenderedModel:
 
 def _secret_path_set() -> tuple[frozenset[str], frozenset[str]]:
     """(paths whose whole value is secret, list paths whose elements' field is secret: "a.b[*]" -> "value")."""
-    whole = {p for p in wire.SECRET_PATHS if "[*]" not in p}
-    per_item = {p for p in wire.SECRET_PATHS if "[*]" in p}
+    whole = {p for p in SECRET_PATHS if "[*]" not in p}
+    per_item = {p for p in SECRET_PATHS if "[*]" in p}
     return frozenset(whole), frozenset(per_item)
 
 

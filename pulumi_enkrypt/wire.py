@@ -33,13 +33,12 @@ from ._wire_gen import (
     XactlyMetadata,
 )
 from .kinds import MODEL, Kind
-from .schema_facts import KNOWN_VALUES, REPLACE_ON_CHANGE, SECRET_PATHS, SERVER_FIELDS, TOP_LEVEL_FIELDS
+from .schema_facts import KNOWN_VALUES, REPLACE_ON_CHANGE, SECRET_PATHS, SERVER_FIELDS
 from .secrets import map_secrets, secret_strings
 
 __all__ = [
     "KNOWN_VALUES",
     "REPLACE_ON_CHANGE",
-    "SCHEMA_FIELDS",
     "SECRET_PATHS",
     "SERVER_FIELDS",
     "AuthData",
@@ -68,9 +67,6 @@ __all__ = [
     "strip_unknown",
     "validate_request",
 ]
-
-SCHEMA_FIELDS: tuple[str, ...] = TOP_LEVEL_FIELDS
-"""Top-level keys of a model body, in schema order."""
 
 PROMPT_PLACEHOLDER = "{prompt}"
 
