@@ -9,15 +9,18 @@ stack configuration.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from .client import EnkryptError
+from ._client import EnkryptClient
+from ._exceptions import EnkryptError
 from .export_program import RenderedProgram, render_program
-from .settings import DEFAULT_BASE_URL, KEY_BASE_URL, NAMESPACE, SettingsError, resolve_settings
+from .settings import DEFAULT_BASE_URL, KEY_BASE_URL, NAMESPACE, SettingsError, read_settings
 
 __all__ = ["main"]
 
@@ -74,9 +77,10 @@ def _parser() -> argparse.ArgumentParser:
             "List the models of an Enkrypt account (the project of the API key) and write a Pulumi program "
             "declaring each as enkrypt.Model(..., adopt_existing=True). Secrets are read from stack config; "
             "the `pulumi config set --secret` lines go to config-commands.sh (mode 0600: it holds the secret "
-            "values the server returned; delete it after running it). The API key comes from ENKRYPTAI_API_KEY "
-            "(or ENKRYPT_API_KEY); the base URL from --base-url, else ENKRYPTAI_BASE_URL, else "
-            f"{DEFAULT_BASE_URL}."
+            "values the server returned; delete it after running it). The settings are read as the provider "
+            "reads them: from the stack configuration given with --stack-config (enkrypt:apiKey, "
+            "enkrypt:baseUrl, ...), else the environment (ENKRYPTAI_API_KEY or ENKRYPT_API_KEY, "
+            f"ENKRYPTAI_BASE_URL, ...); --base-url wins over both; the default base URL is {DEFAULT_BASE_URL}."
         ),
     )
     export.add_argument(
@@ -87,6 +91,18 @@ def _parser() -> argparse.ArgumentParser:
         "and the config lines to stderr)",
     )
     export.add_argument("--base-url", metavar="URL", help=f"Enkrypt API base URL (default {DEFAULT_BASE_URL})")
+    export.add_argument(
+        "--stack-config",
+        metavar="STACK",
+        help="read the enkrypt:* settings (API key, base URL, ...) from this stack's configuration, with "
+        "`pulumi config --show-secrets --json --stack STACK` run in --project-dir; the environment fills in "
+        "what the stack does not set",
+    )
+    export.add_argument(
+        "--project-dir",
+        metavar="DIR",
+        help="the Pulumi project of --stack-config (default: the current directory)",
+    )
     export.add_argument("--stack", metavar="STACK", help="add --stack STACK to the generated config commands")
     export.add_argument("--project-name", metavar="NAME", default=DEFAULT_PROJECT, help="name in Pulumi.yaml")
     export.add_argument("--include-samples", action="store_true", help="also export Enkrypt's sample models")
@@ -114,23 +130,53 @@ def _write(path: Path, text: str, *, force: bool, mode: int = 0o644) -> None:
     os.chmod(path, mode)
 
 
+def stack_config(stack: str, project_dir: str | None = None) -> dict[str, Any]:
+    """The ``enkrypt:*`` configuration of a stack, secrets decrypted, from the ``pulumi`` CLI on PATH."""
+    where = project_dir or "."
+    command = ["pulumi", "config", "--show-secrets", "--json", "--stack", stack]
+    try:
+        # stdin closed: a missing passphrase fails instead of waiting for an answer nobody will type.
+        done = subprocess.run(
+            command, cwd=where, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300, check=False
+        )
+    except FileNotFoundError:
+        raise SettingsError("--stack-config needs the pulumi CLI on PATH") from None
+    except (NotADirectoryError, subprocess.TimeoutExpired) as err:
+        raise SettingsError(f"--stack-config {stack}: `pulumi config` could not run in {where} ({err})") from None
+    if done.returncode != 0:
+        said = " ".join(done.stderr.split()) or f"exit status {done.returncode}"
+        raise SettingsError(f"--stack-config {stack}: `pulumi config` failed in {where}: {said}")
+    try:
+        values = json.loads(done.stdout)
+    except ValueError:  # its output holds the secrets: never shown
+        values = None
+    if not isinstance(values, dict):
+        raise SettingsError(f"--stack-config {stack}: `pulumi config --json` did not print a JSON object")
+    prefix = f"{NAMESPACE}:"
+    return {
+        key: entry.get("value")
+        for key, entry in values.items()
+        if key.startswith(prefix) and isinstance(entry, dict)
+    }
+
+
 def export(
     args: argparse.Namespace,
     *,
     env: Mapping[str, str] = os.environ,
     stdout: TextIO = sys.stdout,
     stderr: TextIO = sys.stderr,
-    list_models: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> int:
     progress = Progress(stderr, quiet=args.quiet)
-    config = {f"{NAMESPACE}:{KEY_BASE_URL}": args.base_url} if args.base_url else None
-    settings = resolve_settings(config, env)
-    if list_models is None:
-        progress.line(f"Listing models at {settings.base_url} ...")
-        with settings.create_client() as api:
-            models = api.list_models()
-    else:
-        models = list_models()
+    if args.project_dir and not args.stack_config:
+        raise SettingsError("--project-dir names the project of --stack-config STACK; give --stack-config too")
+    config = stack_config(args.stack_config, args.project_dir) if args.stack_config else {}
+    if args.base_url:
+        config[f"{NAMESPACE}:{KEY_BASE_URL}"] = args.base_url
+    settings = read_settings(config, env)
+    progress.line(f"Listing models at {settings.base_url} ...")
+    with EnkryptClient.from_settings(settings) as api:
+        models = api.list_models()
     samples = [m for m in models if m.get("is_sample")]
     chosen = models if args.include_samples else [m for m in models if not m.get("is_sample")]
     skipped = "" if args.include_samples or not samples else f" ({len(samples)} sample models skipped)"

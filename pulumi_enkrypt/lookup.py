@@ -6,10 +6,9 @@ is a plain function that calls Enkrypt from the program, with the same credentia
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi.runtime
@@ -17,7 +16,10 @@ from pulumi.output import UNKNOWN
 
 from .schema_facts import HOISTED_FIELDS
 from .secrets import map_secrets, secret_strings
-from .settings import CONFIG_KEYS, NAMESPACE, resolve_settings
+from .settings import NAMESPACE, read_settings
+
+if TYPE_CHECKING:
+    from ._client import EnkryptClient
 
 
 @dataclass(frozen=True)
@@ -39,16 +41,6 @@ class GetModelResult:
     created_at: str | None
     updated_at: str | None
     is_sample: bool
-
-
-def _program_config() -> dict[str, str]:
-    """The stack's ``enkrypt:*`` config when running inside a Pulumi program, else nothing."""
-    values: dict[str, str] = {}
-    for key in CONFIG_KEYS:
-        value = pulumi.runtime.get_config(f"{NAMESPACE}:{key}")
-        if value is not None:
-            values[f"{NAMESPACE}:{key}"] = str(value)
-    return values
 
 
 def _result(model: Mapping[str, Any]) -> GetModelResult:
@@ -73,15 +65,21 @@ def _result(model: Mapping[str, Any]) -> GetModelResult:
     )
 
 
+def _client() -> EnkryptClient:
+    """A client with the provider's settings: the stack's ``enkrypt:*`` config (outside a Pulumi program,
+    none), then the environment."""
+    from ._client import EnkryptClient
+
+    return EnkryptClient.from_settings(read_settings(pulumi.Config(NAMESPACE)))
+
+
 def _fetch(model_saved_name: str, model_version: str) -> dict[str, Any]:
-    settings = resolve_settings(_program_config(), os.environ)
-    with settings.create_client() as api:
+    with _client() as api:
         return api.get_model(model_saved_name, model_version)
 
 
 def _find(model_saved_name: str, model_version: str) -> dict[str, Any] | None:
-    settings = resolve_settings(_program_config(), os.environ)
-    with settings.create_client() as api:
+    with _client() as api:
         return api.find_model(model_saved_name, model_version)
 
 
@@ -112,7 +110,7 @@ def get_model_output(
         if model is None:
             if pending and pulumi.runtime.is_dry_run():
                 return UNKNOWN  # a resource this lookup depends on is yet to be created
-            from .client import EnkryptNotFoundError
+            from ._exceptions import EnkryptNotFoundError
 
             raise EnkryptNotFoundError(f"no model named {name!r} version {version!r}", status=404)
         result = _result(model)

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pulumi.dynamic as dyn
 
 from .schema_facts import ADOPT_EXISTING, REPLACE_ON_CHANGE, SECRET_PATHS, TOP_LEVEL_FIELDS
-from .settings import CONFIG_KEYS, NAMESPACE, Settings, SettingsError, resolve_settings
+from .settings import NAMESPACE, ConfigLike, Settings, SettingsError, read_settings
 
 if TYPE_CHECKING:
-    from .client import EnkryptClient
+    from ._client import EnkryptClient
     from .wire import FieldError
 
 # Top-level inputs that never hold a secret: the engine may print their values with a check failure.
@@ -121,7 +121,7 @@ class ModelProvider(dyn.ResourceProvider):
         self._init_runtime()
 
     def _init_runtime(self) -> None:
-        self._config: Mapping[str, Any] = {}
+        self._config: ConfigLike | Mapping[str, Any] = {}
         self._client: EnkryptClient | None = None
         self._lock = threading.Lock()
         self._ledger = _RunLedger()
@@ -134,17 +134,19 @@ class ModelProvider(dyn.ResourceProvider):
         self._init_runtime()
 
     def configure(self, req: dyn.ConfigureRequest) -> None:
-        cfg = req.config
-        self._config = {f"{NAMESPACE}:{k}": cfg.get(f"{NAMESPACE}:{k}") for k in CONFIG_KEYS}
+        # Kept, not resolved: a bad setting is reported by check, once per resource, not by configure.
+        self._config = req.config
 
     def _settings(self) -> Settings:
-        return resolve_settings({k: v for k, v in self._config.items() if v is not None})
+        return read_settings(self._config)
 
     def _api(self) -> EnkryptClient:
+        from ._client import EnkryptClient
+
         # Built lazily, once, and shared by the host's four worker threads.
         with self._lock:
             if self._client is None:
-                self._client = self._settings().create_client()
+                self._client = EnkryptClient.from_settings(self._settings())
             return self._client
 
     # -- local steps -------------------------------------------------------------------------------------

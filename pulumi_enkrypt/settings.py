@@ -15,8 +15,12 @@ stack config                  environment                                    def
 ============================  =============================================  ===========================
 
 The environment names are those of Enkrypt's own SDK and CLI, so one environment serves both.
-Resolve settings in the provider's ``configure(req)``, never before pickling: a pickled provider lands in
-Pulumi state (and a ``Settings`` refuses to be pickled for that reason).
+
+:func:`read_settings` is the one place these are read: the provider's ``configure``, the lookups
+(``get_model``) and ``pulumi-enkrypt export`` all call it, each with the configuration it has. Resolve
+settings in the provider process, never before pickling: a pickled provider lands in Pulumi state (and a
+``Settings`` refuses to be pickled for that reason). Build a client with ``EnkryptClient.from_settings``;
+this module does not import the client.
 """
 
 from __future__ import annotations
@@ -25,21 +29,17 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
-
-if TYPE_CHECKING:
-    import httpx
-
-    from pulumi_enkrypt.client import EnkryptClient
+from typing import Any, Final, NoReturn, Protocol
 
 __all__ = [
+    "CONFIG_KEYS",
     "DEFAULT_BASE_URL",
+    "NAMESPACE",
     "ConfigLike",
     "MissingCredentialsError",
     "Settings",
     "SettingsError",
-    "resolve_settings",
-    "settings_from_pulumi_config",
+    "read_settings",
 ]
 
 NAMESPACE: Final = "enkrypt"
@@ -116,20 +116,6 @@ class Settings:
     def __deepcopy__(self, memo: dict[int, Any]) -> Settings:
         return self
 
-    def create_client(self, *, transport: httpx.BaseTransport | None = None) -> EnkryptClient:
-        """An :class:`EnkryptClient` with these settings (connect timeout 5 s or less)."""
-        import httpx
-
-        from pulumi_enkrypt.client import EnkryptClient
-
-        return EnkryptClient(
-            self.base_url,
-            self.api_key,
-            timeout=httpx.Timeout(self.timeout, connect=min(5.0, self.timeout)),
-            max_attempts=self.max_attempts,
-            transport=transport,
-        )
-
 
 class ConfigLike(Protocol):
     """Anything with ``get(key)``: ``pulumi.dynamic.Config`` (req.config) or ``pulumi.Config``."""
@@ -192,22 +178,33 @@ def _normalise_base_url(value: str, source: str) -> str:
     return url
 
 
-def resolve_settings(
-    config: Mapping[str, str | None] | None = None,
-    env: Mapping[str, str] = os.environ,
+def read_settings(
+    config: ConfigLike | Mapping[str, Any] | None = None, env: Mapping[str, str] = os.environ
 ) -> Settings:
-    """Resolve settings from stack config (``enkrypt:apiKey`` or ``apiKey`` forms), then the environment.
+    """The settings from the stack configuration ``config``, then the environment ``env``, then the defaults.
 
-    Raises :class:`MissingCredentialsError` when no key is found, :class:`SettingsError` for a bad value.
+    ``config`` is whatever configuration the caller has:
+
+    * the provider's ``configure(req)``: ``req.config``, a ``pulumi.dynamic.Config`` (whose ``get`` puts a key
+      without a namespace in the *project's* namespace, so the keys are asked for in full, ``enkrypt:apiKey``);
+    * a program (the lookups): ``pulumi.Config("enkrypt")``, whose ``get`` prefixes its own namespace (a
+      ``pulumi.Config`` of another namespace is refused);
+    * the export command: a stack's configuration as a mapping (``pulumi config --json``, values unwrapped),
+      with ``enkrypt:<key>`` or bare ``<key>`` keys;
+    * ``None``: the environment alone.
+
+    Empty values count as unset. Raises :class:`MissingCredentialsError` when no key is found, and
+    :class:`SettingsError`, naming the config key or environment variable, for a bad value.
     """
-    api_key, _ = _pick(config, env, KEY_API_KEY, ENV_API_KEYS)
+    values = config if config is None or isinstance(config, Mapping) else _as_mapping(config)
+    api_key, _ = _pick(values, env, KEY_API_KEY, ENV_API_KEYS)
     if api_key is None:
         raise MissingCredentialsError()
 
-    raw_url, url_source = _pick(config, env, KEY_BASE_URL, (ENV_BASE_URL,))
+    raw_url, url_source = _pick(values, env, KEY_BASE_URL, (ENV_BASE_URL,))
     base_url = _normalise_base_url(raw_url, url_source) if raw_url is not None else DEFAULT_BASE_URL
 
-    raw_attempts, attempts_source = _pick(config, env, KEY_MAX_ATTEMPTS, (ENV_MAX_ATTEMPTS,))
+    raw_attempts, attempts_source = _pick(values, env, KEY_MAX_ATTEMPTS, (ENV_MAX_ATTEMPTS,))
     max_attempts = DEFAULT_MAX_ATTEMPTS
     if raw_attempts is not None:
         try:
@@ -219,7 +216,7 @@ def resolve_settings(
                 f"{attempts_source} must be a whole number from 1 to {MAX_MAX_ATTEMPTS}, got {raw_attempts!r}"
             )
 
-    raw_timeout, timeout_source = _pick(config, env, KEY_TIMEOUT, (ENV_TIMEOUT,))
+    raw_timeout, timeout_source = _pick(values, env, KEY_TIMEOUT, (ENV_TIMEOUT,))
     timeout = DEFAULT_TIMEOUT_SECONDS
     if raw_timeout is not None:
         try:
@@ -236,8 +233,8 @@ def resolve_settings(
         api_key=api_key,
         timeout=timeout,
         max_attempts=max_attempts,
-        strict_providers=_flag(config, env, KEY_STRICT_PROVIDERS, ENV_STRICT_PROVIDERS),
-        adopt_existing=_flag(config, env, KEY_ADOPT_EXISTING, ENV_ADOPT_EXISTING),
+        strict_providers=_flag(values, env, KEY_STRICT_PROVIDERS, ENV_STRICT_PROVIDERS),
+        adopt_existing=_flag(values, env, KEY_ADOPT_EXISTING, ENV_ADOPT_EXISTING),
     )
 
 
@@ -251,18 +248,11 @@ def _flag(config: Mapping[str, Any] | None, env: Mapping[str, str], key: str, en
     return value == "true"
 
 
-def settings_from_pulumi_config(config: ConfigLike, env: Mapping[str, str] = os.environ) -> Settings:
-    """Settings for a dynamic provider's ``configure(req)``: ``settings_from_pulumi_config(req.config)``.
-
-    ``req.config`` is a ``pulumi.dynamic.Config``, whose ``get`` puts a key without a namespace in the
-    *project's* namespace, so the keys are asked for in full (``enkrypt:apiKey``).  A ``pulumi.Config``
-    (which prefixes its own name) is accepted too, if it was made for the ``enkrypt`` namespace.
-    """
-    name = getattr(config, "name", None)
+def _as_mapping(config: ConfigLike) -> dict[str, Any]:
+    """The ``enkrypt:*`` values of a ``pulumi.Config`` or ``pulumi.dynamic.Config``, by full key."""
     if callable(getattr(config, "full_key", None)):  # pulumi.Config: get() prefixes its own namespace
+        name = getattr(config, "name", None)
         if name != NAMESPACE:
             raise SettingsError(f"expected pulumi.Config({NAMESPACE!r}), got pulumi.Config({name!r})")
-        values = {key: config.get(key) for key in CONFIG_KEYS}
-    else:
-        values = {f"{NAMESPACE}:{key}": config.get(f"{NAMESPACE}:{key}") for key in CONFIG_KEYS}
-    return resolve_settings({k: None if v is None else str(v) for k, v in values.items()}, env)
+        return {f"{NAMESPACE}:{key}": config.get(key) for key in CONFIG_KEYS}
+    return {f"{NAMESPACE}:{key}": config.get(f"{NAMESPACE}:{key}") for key in CONFIG_KEYS}
