@@ -27,7 +27,7 @@ import functools
 import json
 import re
 import ssl
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
 
@@ -36,12 +36,6 @@ import httpx
 from ._api import (
     API_KEY_HEADER,
     HEADER_REFRESH,
-    IDENTITY_HEADERS,
-    PATH_ADD,
-    PATH_DELETE,
-    PATH_GET,
-    PATH_LIST,
-    PATH_MODIFY,
     identity_problem,
 )
 from ._exceptions import (
@@ -67,6 +61,7 @@ from ._retry import (
     retrying,
 )
 from ._version import __version__
+from .kinds import MODEL, Kind
 from .secrets import scrub, secret_values
 from .settings import DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS, ENV_BASE_URL, KEY_BASE_URL, NAMESPACE
 
@@ -256,53 +251,108 @@ class EnkryptClient:
 
     # -- API -------------------------------------------------------------------------------------------------
 
-    def add_model(
+    def add(
         self,
+        kind: Kind,
         body: Mapping[str, Any],
         *,
         retry_writes_on_disconnect: bool = False,
         secrets: Iterable[str] = (),
     ) -> dict[str, Any]:
-        """POST /models/add-model; returns the envelope's ``data`` (the created model)."""
+        """POST the kind's add path; returns the envelope's ``data`` (the created object)."""
+        path = kind.api.add
         resp = self._request(
             "POST",
-            PATH_ADD,
+            path,
             body=body,
             write=True,
             retry_writes_on_disconnect=retry_writes_on_disconnect,
             secrets=secrets,
         )
-        return self._model_from_envelope(resp, "POST", PATH_ADD)
+        return self._object_from_envelope(kind, resp, "POST", path)
 
-    def get_model(self, name: str, version: str, *, refresh_cache: bool = True) -> dict[str, Any]:
-        """GET /models/get-model; returns the bare model. Raises EnkryptNotFoundError on 404."""
-        headers = self._identity_headers(name, version, "GET", PATH_GET)
+    def get(self, kind: Kind, identity: Sequence[str], *, refresh_cache: bool = True) -> dict[str, Any]:
+        """GET the kind's get path; returns the bare object. Raises EnkryptNotFoundError on 404."""
+        path = kind.api.get
+        headers = self._identity_headers(kind, identity, "GET", path)
         if refresh_cache:
             headers[HEADER_REFRESH] = b"true"
-        resp = self._request("GET", PATH_GET, headers=headers)
-        data = self._json(resp, "GET", PATH_GET)
+        resp = self._request("GET", path, headers=headers)
+        data = self._json(resp, "GET", path)
         if isinstance(data, dict):
             inner = data.get("data")
-            if "model_saved_name" not in data and isinstance(inner, dict):
+            if kind.identity[0] not in data and isinstance(inner, dict):
                 return inner  # tolerate an envelope, although the documented read is bare
             return data
-        raise self._shape_error(resp, "GET", PATH_GET, "expected a JSON object")
+        raise self._shape_error(resp, "GET", path, "expected a JSON object")
 
-    def find_model(self, name: str, version: str, *, refresh_cache: bool = True) -> dict[str, Any] | None:
-        """Like :meth:`get_model`, but ``None`` when the model does not exist."""
+    def find(self, kind: Kind, identity: Sequence[str], *, refresh_cache: bool = True) -> dict[str, Any] | None:
+        """Like :meth:`get`, but ``None`` when the object does not exist."""
         try:
-            return self.get_model(name, version, refresh_cache=refresh_cache)
+            return self.get(kind, identity, refresh_cache=refresh_cache)
         except EnkryptNotFoundError:
             return None
 
+    def list_all(self, kind: Kind) -> list[dict[str, Any]]:
+        """GET the kind's list path; returns the list under ``kind.api.list_key`` (may include samples)."""
+        path, key = kind.api.list, kind.api.list_key
+        resp = self._request("GET", path)
+        data = self._json(resp, "GET", path)
+        found = data.get(key) if isinstance(data, dict) else data
+        if isinstance(found, list) and all(isinstance(m, dict) for m in found):
+            return found
+        raise self._shape_error(resp, "GET", path, f"expected {{{key!r}: [...]}}")
+
+    def modify(
+        self,
+        kind: Kind,
+        identity: Sequence[str],
+        body: Mapping[str, Any],
+        *,
+        retry_writes_on_disconnect: bool = False,
+        secrets: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """PATCH the kind's modify path: ``identity`` = the CURRENT one, ``body`` = the full object."""
+        path = kind.api.modify
+        resp = self._request(
+            "PATCH",
+            path,
+            headers=self._identity_headers(kind, identity, "PATCH", path),
+            body=body,
+            write=True,
+            retry_writes_on_disconnect=retry_writes_on_disconnect,
+            secrets=secrets,
+        )
+        return self._object_from_envelope(kind, resp, "PATCH", path)
+
+    def delete(self, kind: Kind, identity: Sequence[str], *, missing_ok: bool = False) -> None:
+        """DELETE the kind's delete path. Retried like a read (idempotent); ``missing_ok`` swallows a 404."""
+        path = kind.api.delete
+        try:
+            self._request("DELETE", path, headers=self._identity_headers(kind, identity, "DELETE", path))
+        except EnkryptNotFoundError:
+            if not missing_ok:
+                raise
+
+    # The models API by name, as Enkrypt's SDK and our callers know it.
+
+    def add_model(
+        self, body: Mapping[str, Any], *, retry_writes_on_disconnect: bool = False, secrets: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """POST /models/add-model; returns the envelope's ``data`` (the created model)."""
+        return self.add(MODEL, body, retry_writes_on_disconnect=retry_writes_on_disconnect, secrets=secrets)
+
+    def get_model(self, name: str, version: str, *, refresh_cache: bool = True) -> dict[str, Any]:
+        """GET /models/get-model; returns the bare model. Raises EnkryptNotFoundError on 404."""
+        return self.get(MODEL, (name, version), refresh_cache=refresh_cache)
+
+    def find_model(self, name: str, version: str, *, refresh_cache: bool = True) -> dict[str, Any] | None:
+        """Like :meth:`get_model`, but ``None`` when the model does not exist."""
+        return self.find(MODEL, (name, version), refresh_cache=refresh_cache)
+
     def list_models(self) -> list[dict[str, Any]]:
         """GET /models/list-models; returns the ``models`` array (may include platform sample models)."""
-        resp = self._request("GET", PATH_LIST)
-        data = self._json(resp, "GET", PATH_LIST)
-        models = data.get("models") if isinstance(data, dict) else data
-        if isinstance(models, list) and all(isinstance(m, dict) for m in models):
-            return models
-        raise self._shape_error(resp, "GET", PATH_LIST, "expected {'models': [...]}")
+        return self.list_all(MODEL)
 
     def modify_model(
         self,
@@ -314,33 +364,21 @@ class EnkryptClient:
         secrets: Iterable[str] = (),
     ) -> dict[str, Any]:
         """PATCH /models/modify-model: ``name``/``version`` = CURRENT identity, ``body`` = the full object."""
-        headers = self._identity_headers(name, version, "PATCH", PATH_MODIFY)
-        resp = self._request(
-            "PATCH",
-            PATH_MODIFY,
-            headers=headers,
-            body=body,
-            write=True,
-            retry_writes_on_disconnect=retry_writes_on_disconnect,
-            secrets=secrets,
+        return self.modify(
+            MODEL, (name, version), body, retry_writes_on_disconnect=retry_writes_on_disconnect, secrets=secrets
         )
-        return self._model_from_envelope(resp, "PATCH", PATH_MODIFY)
 
     def delete_model(self, name: str, version: str, *, missing_ok: bool = False) -> None:
         """DELETE /models/delete-model. Retried like a read (idempotent); ``missing_ok`` swallows a 404."""
-        headers = self._identity_headers(name, version, "DELETE", PATH_DELETE)
-        try:
-            self._request("DELETE", PATH_DELETE, headers=headers)
-        except EnkryptNotFoundError:
-            if not missing_ok:
-                raise
+        self.delete(MODEL, (name, version), missing_ok=missing_ok)
 
     # -- internals -------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _identity_headers(name: str, version: str, method: str, path: str) -> dict[str, bytes]:
-        values = {"model_saved_name": name, "model_version": version}
-        return {header: _header_value(field, values[field], method, path) for field, header in IDENTITY_HEADERS.items()}
+    def _identity_headers(kind: Kind, identity: Sequence[str], method: str, path: str) -> dict[str, bytes]:
+        values = dict(zip(kind.identity, identity, strict=True))
+        headers = kind.api.identity_headers
+        return {header: _header_value(field, values[field], method, path) for field, header in headers.items()}
 
     def _request(
         self,
@@ -495,15 +533,15 @@ class EnkryptClient:
         except ValueError:
             raise self._shape_error(resp, method, path, "the response is not JSON") from None
 
-    def _model_from_envelope(self, resp: httpx.Response, method: str, path: str) -> dict[str, Any]:
+    def _object_from_envelope(self, kind: Kind, resp: httpx.Response, method: str, path: str) -> dict[str, Any]:
         data = self._json(resp, method, path)
         if isinstance(data, dict):
             inner = data.get("data")
             if isinstance(inner, dict):
                 return inner
-            if "model_saved_name" in data:
+            if kind.identity[0] in data:
                 return data
-        raise self._shape_error(resp, method, path, "expected {'data': <model>}")
+        raise self._shape_error(resp, method, path, f"expected {{'data': <{kind.noun}>}}")
 
     @staticmethod
     def _shape_error(resp: httpx.Response, method: str, path: str, what: str) -> EnkryptError:

@@ -1,9 +1,10 @@
-"""The dynamic provider: maps the Model lifecycle onto Enkrypt's models API.
+"""The dynamic providers: one lifecycle (check, diff, create with adoption and read-back, update, read,
+delete) written once against a ``Kind``, and one provider class per kind.
 
-The engine runs this class in its own process (``python -m pulumi.dynamic``) after unpickling it from state.
-It is pickled by reference (this module's path must never move) and carries nothing: credentials arrive
-through ``configure`` from the stack's config or the environment, so rotated keys work and no secret is
-pickled into state.
+The engine runs a provider class in its own process (``python -m pulumi.dynamic``) after unpickling it from
+state. Each is pickled by reference (this module's path and the class names must never move: existing stacks
+hold ``pulumi_enkrypt.provider.ModelProvider``) and carries nothing: credentials arrive through ``configure``
+from the stack's config or the environment, so rotated keys work and no secret is pickled into state.
 """
 
 from __future__ import annotations
@@ -11,23 +12,18 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pulumi.dynamic as dyn
 
-from .schema_facts import ADOPT_EXISTING, REPLACE_ON_CHANGE, SECRET_PATHS, TOP_LEVEL_FIELDS
-from .settings import NAMESPACE, ConfigLike, Settings, SettingsError, read_settings
+from .kinds import MODEL, Kind
+from .settings import KEY_ADOPT_EXISTING, NAMESPACE, ConfigLike, Settings, SettingsError, read_settings
 
 if TYPE_CHECKING:
     from ._client import EnkryptClient
-    from .wire import FieldError
+    from ._exceptions import FieldError
 
-# Top-level inputs that never hold a secret: the engine may print their values with a check failure.
-PRINTABLE_FIELDS = frozenset(
-    {*(f for f in TOP_LEVEL_FIELDS if not any(p.startswith(f"{f}.") or p == f for p in SECRET_PATHS)), ADOPT_EXISTING}
-)
-
-# The program process imports this module only to pickle a reference to ModelProvider; the modules that do
+# The program process imports this module only to pickle a reference to a provider class; the modules that do
 # the work (pydantic models, httpx) are imported where the work is done, in the provider process, so that
 # `import pulumi_enkrypt` stays cheap.
 
@@ -45,7 +41,7 @@ def _explain_auth(method: _F) -> _F:
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .client import EnkryptAuthError
+        from ._exceptions import EnkryptAuthError
 
         try:
             return method(*args, **kwargs)
@@ -64,7 +60,7 @@ def _explain_auth(method: _F) -> _F:
 # How often create re-reads and re-adds when a write's outcome is unknown (dropped connection).
 _CREATE_ROUNDS = 4
 
-Identity = tuple[str, str]
+Identity = tuple[str, ...]
 
 
 class _RunLedger:
@@ -81,38 +77,49 @@ class _RunLedger:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.declared: set[Identity] = set()
-        self.written: dict[Identity, tuple[Any, Any]] = {}
+        self.written: dict[Identity, tuple[Any, ...]] = {}
         self.released: set[Identity] = set()  # deletes skipped because another resource holds the model
 
     def declare(self, identity: Identity) -> None:
         with self._lock:
             self.declared.add(identity)
 
-    def wrote(self, identity: Identity, model: Mapping[str, Any]) -> None:
+    def wrote(self, identity: Identity, version: tuple[Any, ...]) -> None:
         with self._lock:
-            self.written[identity] = _version_of(model)
+            self.written[identity] = version
 
     def release(self, identity: Identity) -> None:
         with self._lock:
             self.released.add(identity)
 
 
-def _version_of(model: Mapping[str, Any]) -> tuple[Any, Any]:
-    """Which state of a model a resource last saw: a takeover modifies it, a re-creation renumbers it."""
-    return model.get("model_id"), model.get("updated_at")
+def _version_of(kind: Kind, obj: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Which state of an object a resource last saw (its server-computed outputs: id, timestamps): a
+    takeover modifies it, a re-creation renumbers it."""
+    return tuple(obj.get(key) for key in kind.facts.computed_outputs)
 
 
-def _failure(error: FieldError) -> dyn.CheckFailure:
+def _printable_fields(kind: Kind) -> frozenset[str]:
+    """Top-level inputs that never hold a secret: the engine may print their values with a check failure."""
+    facts = kind.facts
+    plain = {f for f in facts.top_level_fields if not any(p == f or p.startswith(f"{f}.") for p in facts.secret_paths)}
+    return frozenset({*plain, facts.adopt_input})
+
+
+def _failure(kind: Kind, error: FieldError) -> dyn.CheckFailure:
     """The engine prints the value of a failing top-level property next to the reason (``{<nil>}`` for a
-    nested path). A key the schema does not declare may hold a misplaced secret, and ``model_config`` holds
-    secrets: for all but the plain top-level fields the path goes into the reason, with no value to print."""
-    if error.path in PRINTABLE_FIELDS:
+    nested path). A key the schema does not declare may hold a misplaced secret, and an object such as
+    ``model_config`` holds secrets: for all but the plain top-level fields the path goes into the reason,
+    with no value to print."""
+    if error.path in _printable_fields(kind):
         return dyn.CheckFailure(error.path, error.reason)
     return dyn.CheckFailure("", f"{error.path}: {error.reason}")
 
 
-class ModelProvider(dyn.ResourceProvider):
-    """Create, read, update and delete Enkrypt models; check and diff locally."""
+class KindProvider(dyn.ResourceProvider):
+    """Create, read, update and delete Enkrypt objects of one kind; check and diff locally."""
+
+    kind: ClassVar[Kind]
 
     # Nothing secret is captured, so the pickled provider needs no encryption (saves work per resource).
     serialize_as_secret_always = False
@@ -154,24 +161,24 @@ class ModelProvider(dyn.ResourceProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:
         from . import spec
 
-        news = spec.with_secret_revisions(olds, news)
+        kind = self.kind
+        news = spec.with_secret_revisions(olds, news, kind)
         try:
             settings = self._settings()
         except SettingsError as err:
             # A preview must not pass when `up` cannot run: say it here, once per resource.
             return dyn.CheckResult(news, [dyn.CheckFailure("", str(err))])
-        news, errors = spec.check(news, strict_providers=settings.strict_providers)
-        failures = [_failure(e) for e in errors]
-        known = spec.known_identity(news)
+        news, errors = spec.check(news, kind=kind, strict_providers=settings.strict_providers)
+        known = kind.known_identity(news)
         if known is not None:
             self._ledger.declare(known)
-        return dyn.CheckResult(news, failures)
+        return dyn.CheckResult(news, [_failure(kind, e) for e in errors])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.DiffResult:
         from . import spec
 
-        changed = spec.changed_fields(olds, news)
-        replaces = [k for k in changed if k in REPLACE_ON_CHANGE]
+        changed = spec.changed_fields(olds, news, self.kind)
+        replaces = [k for k in changed if k in self.kind.facts.replace_on_change]
         return dyn.DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
 
     # -- remote steps ------------------------------------------------------------------------------------
@@ -180,121 +187,136 @@ class ModelProvider(dyn.ResourceProvider):
     def create(self, props: dict[str, Any]) -> dyn.CreateResult:
         from . import spec
 
-        body = spec.request_body(props)
-        name, version = spec.identity(body)
-        # A model whose delete this run kept (its old resource is gone, the program still declares it) is
+        kind = self.kind
+        body = spec.request_body(props, kind)
+        identity = kind.identity_of(body)
+        # An object whose delete this run kept (its old resource is gone, the program still declares it) is
         # this stack's own: the create takes it over instead of failing.
         adopt = (
-            bool(props.get(ADOPT_EXISTING))
+            bool(props.get(kind.facts.adopt_input))
             or self._settings().adopt_existing
-            or (name, version) in self._ledger.released
+            or identity in self._ledger.released
         )
-        model = self._add(body, adopt=adopt)
-        self._ledger.wrote((name, version), model)
-        return dyn.CreateResult(spec.resource_id(name, version), spec.outputs(props, model))
+        created = self._add(body, adopt=adopt)
+        self._ledger.wrote(identity, _version_of(kind, created))
+        return dyn.CreateResult(kind.resource_id(identity), spec.outputs(props, created, kind))
 
     def _add(self, body: dict[str, Any], *, adopt: bool) -> dict[str, Any]:
         from . import spec
-        from .client import EnkryptConflictError, EnkryptMaybeCommittedError
+        from ._exceptions import EnkryptConflictError, EnkryptMaybeCommittedError
         from .secrets import secret_strings
 
-        api = self._api()
-        name, version = spec.identity(body)
+        kind, api = self.kind, self._api()
+        identity = kind.identity_of(body)
         secrets = secret_strings(body)
+
+        def same(existing: Mapping[str, Any]) -> bool:
+            return spec.same_model(spec.server_view(existing, body, kind), body, kind)
+
+        def take_over() -> dict[str, Any]:
+            return api.modify(kind, identity, body, retry_writes_on_disconnect=True, secrets=secrets)
+
         maybe_landed = False
         for _ in range(_CREATE_ROUNDS):
             try:
-                return api.add_model(body, secrets=secrets)
+                return api.add(kind, body, secrets=secrets)
             except EnkryptMaybeCommittedError:
                 maybe_landed = True
             except EnkryptConflictError:
-                existing = api.find_model(name, version)
+                existing = api.find(kind, identity)
                 if existing is None:
                     continue  # deleted meanwhile: add again
-                if maybe_landed and spec.same_model(spec.server_view(existing, body), body):
+                if maybe_landed and same(existing):
                     return existing  # our own earlier attempt landed
                 if adopt:
-                    return api.modify_model(name, version, body, retry_writes_on_disconnect=True, secrets=secrets)
-                identical = spec.same_model(spec.server_view(existing, body), body)
-                raise EnkryptConflictError(
-                    f"Enkrypt already has a model named {name!r} version {version!r} in this project"
-                    + (" (identical to this one: perhaps made by an interrupted run)" if identical else "")
-                    + ". If you renamed this resource in your program, add "
-                    "`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=\"<old name>\")])` so Pulumi keeps "
-                    "the model. To take over a model made outside this stack, set adopt_existing=True on the "
-                    f"resource, or run `pulumi up` once with `{NAMESPACE}:adoptExisting=true` (after an interrupted "
-                    "run); it will be modified to match. Otherwise choose another model_saved_name / model_version.",
-                    status=409,
-                    method="POST",
-                    path="/models/add-model",
-                ) from None
+                    return take_over()
+                raise self._conflict(identity, identical=same(existing)) from None
             # The add may have been committed before the connection dropped: look before adding again.
-            existing = api.find_model(name, version)
-            if existing is not None and spec.same_model(spec.server_view(existing, body), body):
+            existing = api.find(kind, identity)
+            if existing is not None and same(existing):
                 return existing
             if existing is not None and adopt:
-                return api.modify_model(name, version, body, retry_writes_on_disconnect=True, secrets=secrets)
+                return take_over()
         raise EnkryptMaybeCommittedError(
-            f"could not confirm that model {name!r} version {version!r} was added after "
+            f"could not confirm that {kind.describe(identity)} was added after "
             f"{_CREATE_ROUNDS} attempts; run `pulumi refresh` then `pulumi up` again",
             method="POST",
-            path="/models/add-model",
+            path=kind.api.add,
+        )
+
+    def _conflict(self, identity: tuple[str, ...], *, identical: bool) -> Exception:
+        from ._exceptions import EnkryptConflictError
+
+        kind = self.kind
+        return EnkryptConflictError(
+            f"Enkrypt already has a {kind.describe(identity)} in this project"
+            + (" (identical to this one: perhaps made by an interrupted run)" if identical else "")
+            + ". If you renamed this resource in your program, add "
+            "`opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name=\"<old name>\")])` so Pulumi keeps "
+            f"the {kind.noun}. To take over a {kind.noun} made outside this stack, set "
+            f"{kind.facts.adopt_input}=True on the resource, or run `pulumi up` once with "
+            f"`{NAMESPACE}:{KEY_ADOPT_EXISTING}=true` (after an interrupted run); it will be modified to match. "
+            f"Otherwise choose another {' / '.join(kind.identity)}.",
+            status=409,
+            method="POST",
+            path=kind.api.add,
         )
 
     @_explain_auth
     def read(self, id_: str, props: dict[str, Any]) -> dyn.ReadResult:
         from . import spec
 
-        if "model_saved_name" in props and "model_version" in props:
-            name, version = spec.identity(props)
-        else:
-            name, version = spec.parse_id(id_)
-        model = self._api().find_model(name, version)
-        if model is None:
+        kind = self.kind
+        identity = kind.identity_from(id_, props)
+        found = self._api().find(kind, identity)
+        if found is None:
             return dyn.ReadResult("", {})  # gone: the engine drops it from state
-        inputs = spec.server_view(model, props)
-        for key in (ADOPT_EXISTING, spec.SECRET_REVISIONS):  # inputs of ours, not the server's
+        inputs = spec.server_view(found, props, kind)
+        for key in (kind.facts.adopt_input, spec.SECRET_REVISIONS):  # inputs of ours, not the server's
             if key in props:
                 inputs[key] = props[key]
-        return dyn.ReadResult(spec.resource_id(name, version), spec.outputs(inputs, model), inputs)
+        return dyn.ReadResult(kind.resource_id(identity), spec.outputs(inputs, found, kind), inputs)
 
     @_explain_auth
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:
         from . import spec
-        from .client import EnkryptNotFoundError
+        from ._exceptions import EnkryptNotFoundError
         from .secrets import secret_strings
 
-        body = spec.request_body(news)
-        name, version = spec.identity(olds)
-        api = self._api()
-        secrets = secret_strings(body)
+        kind = self.kind
+        body = spec.request_body(news, kind)
+        identity = kind.identity_of(olds)
         try:
-            # modify-model is a full replace, so repeating it after a dropped connection is harmless.
-            model = api.modify_model(name, version, body, retry_writes_on_disconnect=True, secrets=secrets)
+            # A modify is a full replace, so repeating it after a dropped connection is harmless.
+            saved = self._api().modify(
+                kind, identity, body, retry_writes_on_disconnect=True, secrets=secret_strings(body)
+            )
         except EnkryptNotFoundError:
             # Deleted out of band since the last refresh: bring it back as declared.
-            model = self._add(body, adopt=True)
-        self._ledger.wrote((name, version), model)
-        return dyn.UpdateResult(spec.outputs(news, model))
+            saved = self._add(body, adopt=True)
+        self._ledger.wrote(identity, _version_of(kind, saved))
+        return dyn.UpdateResult(spec.outputs(news, saved, kind))
 
     @_explain_auth
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        from . import spec
-
-        if "model_saved_name" in props and "model_version" in props:
-            name, version = spec.identity(props)
-        else:
-            name, version = spec.parse_id(id_)
-        if self._held_by_another((name, version), props):
-            self._ledger.release((name, version))
-            return  # another resource of this stack holds the model now: only this one leaves the state
-        self._api().delete_model(name, version, missing_ok=True)
+        identity = self.kind.identity_from(id_, props)
+        if self._held_by_another(identity, props):
+            self._ledger.release(identity)
+            return  # another resource of this stack holds the object now: only this one leaves the state
+        self._api().delete(self.kind, identity, missing_ok=True)
 
     def _held_by_another(self, identity: Identity, props: Mapping[str, Any]) -> bool:
+        kind = self.kind
         if identity in self._ledger.written:
-            return self._ledger.written[identity] != _version_of(props)
+            return self._ledger.written[identity] != _version_of(kind, props)
         if identity not in self._ledger.declared:
             return False
-        existing = self._api().find_model(*identity)
+        existing = self._api().find(kind, identity)
         # Changed since this resource last saw it, while the program declares it: taken over by the other.
-        return existing is not None and _version_of(existing) != _version_of(props)
+        return existing is not None and _version_of(kind, existing) != _version_of(kind, props)
+
+
+class ModelProvider(KindProvider):
+    """Create, read, update and delete Enkrypt models; check and diff locally."""
+
+    kind = MODEL

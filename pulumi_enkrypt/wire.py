@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
 import pydantic
 
+from ._exceptions import FieldError
 from ._wire_gen import (
     AuthData,
     BedrockMetadata,
@@ -69,17 +69,6 @@ __all__ = [
 ]
 
 PROMPT_PLACEHOLDER = "{prompt}"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One reason a body is invalid, at a key path such as ``model_config.endpoint.port``."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 # --------------------------------------------------------------------------------------------- structure
