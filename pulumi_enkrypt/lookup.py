@@ -1,4 +1,5 @@
-"""Lookups of existing models: ``get_model`` and ``get_model_output``, like a generated SDK's ``get_*``.
+"""Lookups of existing objects, like a generated SDK's ``get_*``: written once against a ``Kind``
+(``lookup``, ``lookup_output``), with ``get_model`` and ``get_model_output`` for models.
 
 Dynamic providers cannot serve invokes (``Resource.get`` and ``import`` do not work for them), so a lookup
 is a plain function that calls Enkrypt from the program, with the same credentials as the provider.
@@ -6,15 +7,15 @@ is a plain function that calls Enkrypt from the program, with the same credentia
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
 import pulumi.runtime
 from pulumi.output import UNKNOWN
 
-from .schema_facts import HOISTED_FIELDS
+from .kinds import MODEL, Kind
 from .secrets import map_secrets, secret_strings
 from .settings import NAMESPACE, read_settings
 
@@ -43,11 +44,24 @@ class GetModelResult:
     is_sample: bool
 
 
+T = TypeVar("T")
+
+
+def _unhoisted(kind: Kind, obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The object with the fields a response shape lifted to the top level put back where they belong."""
+    out = dict(obj)
+    if kind.hoisted_into:
+        holder = dict(out.get(kind.hoisted_into) or {})
+        for key in kind.facts.hoisted_fields:
+            if key not in holder and key in out:
+                holder[key] = out[key]
+        out[kind.hoisted_into] = holder
+    return out
+
+
 def _result(model: Mapping[str, Any]) -> GetModelResult:
-    config = dict(model.get("model_config") or {})
-    for key in HOISTED_FIELDS:  # the documented shape lifts these to the top level
-        if key not in config and key in model:
-            config[key] = model[key]
+    model = _unhoisted(MODEL, model)
+    config = model["model_config"]
     name, version = str(model["model_saved_name"]), str(model["model_version"])
     return GetModelResult(
         id=f"{name}:{version}",
@@ -73,22 +87,57 @@ def _client() -> EnkryptClient:
     return EnkryptClient.from_settings(read_settings(pulumi.Config(NAMESPACE)))
 
 
-def _fetch(model_saved_name: str, model_version: str) -> dict[str, Any]:
+def find(kind: Kind, identity: Sequence[str]) -> dict[str, Any] | None:
+    """The object of ``kind`` named ``identity`` as Enkrypt holds it, or None."""
     with _client() as api:
-        return api.get_model(model_saved_name, model_version)
+        return api.find(kind, identity)
 
 
-def _find(model_saved_name: str, model_version: str) -> dict[str, Any] | None:
+def lookup(kind: Kind, identity: Sequence[str]) -> dict[str, Any]:
+    """The object, with each secret field a secret ``pulumi.Output``. Raises ``EnkryptNotFoundError``."""
     with _client() as api:
-        return api.find_model(model_saved_name, model_version)
+        found = api.get(kind, identity)
+    return map_secrets(_unhoisted(kind, found), pulumi.Output.secret, kind.facts.secret_paths)
+
+
+def lookup_output(
+    kind: Kind, identity: Sequence[pulumi.Input[str]], build: Callable[[dict[str, Any]], T]
+) -> pulumi.Output[T]:
+    """``lookup`` for Output arguments, e.g. a resource's own name, turned into a result by ``build``.
+
+    The result is secret when the object holds secrets (its fields then hold plain values). In a preview,
+    an object that does not exist yet because a resource of the program will create it is unknown, as any
+    output of that resource is, rather than an error."""
+    args = pulumi.Output.all(*identity)
+
+    async def has_dependencies() -> bool:
+        return bool(await args.resources())
+
+    def resolve(parts: list[Any]) -> Any:
+        names, pending = parts
+        wanted = [str(n) for n in names]
+        found = find(kind, wanted)
+        if found is None:
+            if pending and pulumi.runtime.is_dry_run():
+                return UNKNOWN  # a resource this lookup depends on is yet to be created
+            from ._exceptions import EnkryptNotFoundError
+
+            raise EnkryptNotFoundError(f"no {kind.describe(tuple(wanted))}", status=404)
+        result = build(_unhoisted(kind, found))
+        if secret_strings(found, kind.facts.secret_paths):
+            return pulumi.Output.secret(result)
+        return result
+
+    pending: pulumi.Output[bool] = pulumi.Output.from_input(has_dependencies())
+    looked_up: pulumi.Output[T] = pulumi.Output.all(args, pending).apply(resolve)
+    return looked_up
 
 
 def get_model(model_saved_name: str, model_version: str = "v1") -> GetModelResult:
     """Look up an existing model by name and version. Raises ``EnkryptNotFoundError`` if there is none.
 
     The secret fields of ``model_config`` come back as secret Outputs."""
-    model = _fetch(model_saved_name, model_version)
-    return _result({**model, "model_config": map_secrets(model, pulumi.Output.secret).get("model_config") or {}})
+    return _result(lookup(MODEL, (model_saved_name, model_version)))
 
 
 def get_model_output(
@@ -99,25 +148,4 @@ def get_model_output(
     The result is secret when the model holds secrets (its ``model_config`` then holds plain values). In a
     preview, a model that does not exist yet because a resource of the program will create it is unknown,
     as any output of that resource is, rather than an error."""
-    args = pulumi.Output.all(model_saved_name, model_version)
-
-    async def has_dependencies() -> bool:
-        return bool(await args.resources())
-
-    def lookup(parts: list[Any]) -> Any:
-        (name, version), pending = parts
-        model = _find(str(name), str(version))
-        if model is None:
-            if pending and pulumi.runtime.is_dry_run():
-                return UNKNOWN  # a resource this lookup depends on is yet to be created
-            from ._exceptions import EnkryptNotFoundError
-
-            raise EnkryptNotFoundError(f"no model named {name!r} version {version!r}", status=404)
-        result = _result(model)
-        if secret_strings({"model_config": dict(result.model_config)}):
-            return pulumi.Output.secret(result)
-        return result
-
-    pending: pulumi.Output[bool] = pulumi.Output.from_input(has_dependencies())
-    looked_up: pulumi.Output[GetModelResult] = pulumi.Output.all(args, pending).apply(lookup)
-    return looked_up
+    return lookup_output(MODEL, (model_saved_name, model_version), _result)

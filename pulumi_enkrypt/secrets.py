@@ -86,10 +86,12 @@ def _map_path(node: Any, parts: list[str], fn: Callable[[Any], Any]) -> Any:
     return node
 
 
-def map_secrets(obj: Mapping[str, Any], fn: Callable[[Any], Any]) -> dict[str, Any]:
+def map_secrets(
+    obj: Mapping[str, Any], fn: Callable[[Any], Any], patterns: tuple[str, ...] = SECRET_PATHS
+) -> dict[str, Any]:
     """A deep copy of ``obj`` with ``fn`` applied to the value at each secret path that is present."""
     out: dict[str, Any] = copy.deepcopy(dict(obj))
-    for path in SECRET_PATHS:
+    for path in patterns:
         _map_path(out, path.split("."), fn)
     return out
 
@@ -145,7 +147,7 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(v)
 
 
-def secret_strings(obj: Mapping[str, Any]) -> list[str]:
+def secret_strings(obj: Mapping[str, Any], patterns: tuple[str, ...] = SECRET_PATHS) -> list[str]:
     """Every non-empty string held under a secret path (to scrub from messages)."""
     found: list[str] = []
 
@@ -153,7 +155,7 @@ def secret_strings(obj: Mapping[str, Any]) -> list[str]:
         found.extend(_strings(value))
         return value
 
-    map_secrets(obj, collect)
+    map_secrets(obj, collect, patterns)
     return [s for s in found if s]
 
 
