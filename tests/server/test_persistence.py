@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
 
 import httpx
 
@@ -88,3 +92,76 @@ def test_memory_db_and_generated_key() -> None:
         assert _post(server, "X") == 200
         assert httpx.get(server.url + "/models/list-models", headers={"apikey": "nope"}).status_code == 401
         assert [m["model_saved_name"] for m in server.models()] == ["X"]
+
+
+# The model table exactly as the previous release (ba90007, pulumi_enkrypt/server/store.py) created it: files
+# made by it are kept across upgrades (README: --db), so the server must serve them as they are.
+PREVIOUS_RELEASE_DDL = """
+CREATE TABLE IF NOT EXISTS models (
+    model_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project TEXT NOT NULL,
+    model_saved_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    is_sample INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (project, model_saved_name, model_version)
+);
+"""
+
+
+def _models_table(path: str) -> tuple[str, list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The model table's DDL, columns and indexes as SQLite records them."""
+    with closing(sqlite3.connect(path)) as db:
+        (ddl,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'models'").fetchone()
+        columns = db.execute("PRAGMA table_info(models)").fetchall()
+        indexes = [
+            tuple(db.execute(f"PRAGMA index_info('{i[1]}')").fetchall())
+            for i in db.execute("PRAGMA index_list(models)")
+        ]
+    return ddl, columns, indexes
+
+
+def test_a_database_of_the_previous_release_serves_its_models(db_path: str) -> None:
+    old = make_body("Old Model")
+    stamp = "2025-06-01T10:00:00.000001+00:00"
+    with closing(sqlite3.connect(db_path)) as db, db:
+        db.executescript(PREVIOUS_RELEASE_DDL)
+        db.execute(
+            "INSERT INTO models (project, model_saved_name, model_version, body, created_at, updated_at,"
+            " created_by, updated_by, is_sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("default", "Old Model", "v1", json.dumps(old), stamp, stamp, "user-0123456789ab", "user-0123456789ab", 0),
+        )
+    before = _models_table(db_path)
+
+    with start_server(db_path, [KEY]) as server, server.client() as c:
+        got = c.get("/models/get-model", headers=ident("Old Model"))
+        assert got.status_code == 200, got.text
+        model = got.json()
+        assert model["model_id"] == 1 and model["created_at"] == stamp and model["created_by"] == "user-0123456789ab"
+        assert model["model_config"] == old["model_config"] and model["is_sample"] is False
+        assert c.post("/models/add-model", json=make_body("Old Model")).status_code == 409
+
+        new = c.post("/models/add-model", json=make_body("New Model")).json()["data"]
+        assert new["model_id"] == 2
+        r = c.patch(
+            "/models/modify-model", json=make_body("Old Model", system_prompt="Be brief."), headers=ident("Old Model")
+        )
+        assert r.status_code == 200 and r.json()["data"]["created_at"] == stamp
+        assert r.json()["data"]["updated_at"] > stamp
+        assert c.delete("/models/delete-model", headers=ident("Old Model")).status_code == 200
+        assert [m["model_saved_name"] for m in server.models()] == ["New Model"]
+
+    assert _models_table(db_path) == before  # served as it was: no migration
+
+
+def test_a_new_database_has_the_previous_release_model_table(db_path: str, tmp_path: Path) -> None:
+    with start_server(db_path, [KEY]) as server:
+        assert _post(server, "A") == 200
+    previous = str(tmp_path / "previous.db")
+    with closing(sqlite3.connect(previous)) as db:
+        db.executescript(PREVIOUS_RELEASE_DDL)
+    assert _models_table(db_path) == _models_table(previous)
