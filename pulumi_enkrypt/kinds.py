@@ -11,13 +11,36 @@ Plain data (no pydantic, no httpx): the program process imports it to pickle a p
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from . import _api
 from . import schema_facts as model_facts
+
+
+@dataclass(frozen=True)
+class Messages:
+    """What Enkrypt says about one object of a kind, call by call (its own strings, which clients may show)."""
+
+    added: str
+    updated: str
+    deleted: str
+    not_found: str
+    conflict: str
+
+    @classmethod
+    def standard(cls, subject: str, *, conflict: str = "") -> Messages:
+        """Enkrypt's usual wording (``Policy details added successfully``, ``Policy not found``, ...)."""
+        return cls(
+            added=f"{subject} details added successfully",
+            updated=f"{subject} details updated successfully",
+            deleted=f"{subject} details deleted successfully",
+            not_found=f"{subject} not found",
+            conflict=conflict or f"{subject} already exists",
+        )
 
 
 @dataclass(frozen=True)
@@ -33,6 +56,14 @@ class Api:
     """The key of the list in list's answer (``{"models": [...]}``)."""
     identity_headers: Mapping[str, str]
     """Identity field -> the header that carries it on get, modify and delete."""
+    id_field: str = ""
+    """The key of the id the server assigns (``model_id``); no call takes it."""
+    messages: Messages | None = None
+    """The ``message`` of each answer; None: ``Messages.standard`` of the kind's noun."""
+    delete_echo: tuple[str, ...] = ()
+    """The keys of the deleted object that delete's ``data`` carries; empty: its identity."""
+    identity_help: Mapping[str, str] = field(default_factory=dict)
+    """Identity field -> how the API documents its header (``The model's saved name``)."""
 
     @property
     def paths(self) -> frozenset[str]:
@@ -90,6 +121,14 @@ class Kind:
     """Key paths the server never sends back: their value is kept from state, never drift."""
     id_fallback: tuple[str, ...] = ()
     """Values for the trailing identity fields an id may leave out (a model id without ``:<version>``)."""
+    plural_noun: str = ""
+    """How messages name several objects; empty: ``noun`` + ``s``."""
+    sdk_fields: tuple[str, ...] = ()
+    """The top-level keys the official SDK's parser takes, in its order, when it rejects any other key
+    (``enkryptai_sdk.dto.ModelConfig.from_dict`` does); empty: it takes any."""
+    sample: Mapping[str, Any] | None = None
+    """A body the platform seeds in every project (``is_sample``); ``{n}`` in an identity field is the
+    sample's number, so a body without it is one sample however many are asked for."""
 
     @property
     def type_token(self) -> str:
@@ -127,6 +166,19 @@ class Kind:
     def describe(self, identity: tuple[str, ...]) -> str:
         return self.label.format(*identity)
 
+    @property
+    def plural(self) -> str:
+        return self.plural_noun or f"{self.noun}s"
+
+    @property
+    def collection(self) -> str:
+        """The plural as an identifier (``models``, ``guardrails_policies``): a table, an admin path."""
+        return re.sub(r"[^a-z0-9]+", "_", self.plural.lower()).strip("_")
+
+    @property
+    def messages(self) -> Messages:
+        return self.api.messages or Messages.standard(self.noun[:1].upper() + self.noun[1:])
+
 
 MODEL = Kind(
     name="Model",
@@ -140,6 +192,9 @@ MODEL = Kind(
         list=_api.PATH_LIST,
         list_key="models",
         identity_headers=_api.IDENTITY_HEADERS,
+        id_field="model_id",
+        messages=Messages.standard("Model", conflict="Model with this name and version already exists"),
+        identity_help={"model_saved_name": "The model's saved name", "model_version": "The model's version"},
     ),
     facts=Facts.of(model_facts),
     wire_model="pulumi_enkrypt._wire_gen:ModelRequest",
@@ -147,4 +202,40 @@ MODEL = Kind(
     hoisted_into="model_config",
     unechoed=("model_config.rate_per_min",),  # never echoed back [doc]
     id_fallback=("v1",),
+    sdk_fields=(
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "model_id",
+        "model_saved_name",
+        "model_version",
+        "testing_for",
+        "project_name",
+        "model_name",
+        "certifications",
+        "model_config",
+        "is_sample",
+    ),
+    sample={
+        "model_saved_name": "Sample Model {n}",
+        "model_version": "v1",
+        "testing_for": "foundationModels",
+        "model_name": "gpt-4o-mini",
+        "certifications": [],
+        "model_config": {
+            "model_provider": "openai",
+            "hosting_type": "External",
+            "model_source": "https://openai.com",
+            "endpoint": {"scheme": "https", "host": "api.openai.com", "port": 443, "base_path": "/v1"},
+            "paths": {"completions": "/completions", "chat": "/chat/completions"},
+            "auth_data": {"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+            "rate_per_min": 20,
+            "system_prompt": "",
+            "metadata": {},
+            "default_request_options": {},
+        },
+    },
 )
