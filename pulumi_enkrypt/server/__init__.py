@@ -1,4 +1,5 @@
-"""A local Enkrypt-compatible models API server (FastAPI + uvicorn, the ``server`` extra).
+"""A local Enkrypt-compatible API server (FastAPI + uvicorn, the ``server`` extra): the calls of every resource
+kind of ``pulumi_enkrypt.server.app.KINDS``, each built from its declaration in ``pulumi_enkrypt.kinds``.
 
 Run it with ``python -m pulumi_enkrypt.server``; drive it from tests with :mod:`pulumi_enkrypt.server.process`.
 """

@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--response-shape", choices=SHAPES, default="sdk")
     p.add_argument("--mask-secrets", action="store_true", help="answer secrets as ********")
     p.add_argument("--strict-providers", action="store_true", help="reject model_provider names Enkrypt does not list")
-    p.add_argument("--samples", type=_non_negative, default=0, help="seed N sample models per project")
+    p.add_argument("--samples", type=_non_negative, default=0, help="seed N samples of each kind per project")
     p.add_argument("--latency-ms", type=_non_negative, default=0)
     p.add_argument("--rate-429", type=_share, default=0.0)
     p.add_argument("--retry-after", type=_non_negative, default=1, help="Retry-After seconds of injected 429s")

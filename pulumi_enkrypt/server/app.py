@@ -1,14 +1,20 @@
-"""The FastAPI app: Enkrypt's five model calls, its error bodies, and the ``/_emulator/`` admin path."""
+"""The FastAPI app: the five calls of each resource kind, built from its declaration (``kinds.Kind``), Enkrypt's
+error bodies, and the ``/_emulator/`` admin path.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: a kind's routes are made in a function, and FastAPI resolves
+their annotations, which name that function's locals, from the objects themselves.
+"""
 
+import copy
 import hashlib
+import inspect
 import json
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, Header, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
@@ -18,21 +24,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from pulumi_enkrypt import wire
+from pulumi_enkrypt._api import API_KEY_HEADER, HEADER_REFRESH
+from pulumi_enkrypt.kinds import MODEL, Kind
 
 from . import schemas
-from .faults import FaultInjector, FaultMiddleware, FaultSettings, Stats
-from .shapes import Shape, render
-from .store import Conflict, NotFound, Store
+from .faults import FaultInjector, FaultMiddleware, FaultSettings, Stats, fault_paths
+from .shapes import Shape, render, server_fields
+from .store import Collection, Conflict, NotFound, Store, Stored
 
-MODEL_PATHS = frozenset(
-    {
-        "/models/add-model",
-        "/models/get-model",
-        "/models/list-models",
-        "/models/modify-model",
-        "/models/delete-model",
-    }
-)
+KINDS: tuple[Kind, ...] = (MODEL,)
+"""The kinds the server serves."""
 SAMPLES_USER = "enkrypt-samples"
 
 
@@ -45,6 +46,7 @@ class ServerConfig:
     strict_providers: bool = False
     samples: int = 0
     faults: FaultSettings = field(default_factory=FaultSettings)
+    kinds: tuple[Kind, ...] = KINDS
 
 
 @dataclass(frozen=True)
@@ -87,28 +89,31 @@ def invalid(errors: list[wire.FieldError]) -> ApiError:
     return ApiError(422, f"Invalid request: {names}", errors)
 
 
-def sample_body(index: int) -> dict[str, Any]:
-    return {
-        "model_saved_name": f"Sample Model {index}",
-        "model_version": "v1",
-        "testing_for": "foundationModels",
-        "model_name": "gpt-4o-mini",
-        "certifications": [],
-        "model_config": {
-            "model_provider": "openai",
-            "hosting_type": "External",
-            "model_source": "https://openai.com",
-            "endpoint": {"scheme": "https", "host": "api.openai.com", "port": 443, "base_path": "/v1"},
-            "paths": {"completions": "/completions", "chat": "/chat/completions"},
-            "auth_data": {"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
-            "input_modalities": ["text"],
-            "output_modalities": ["text"],
-            "rate_per_min": 20,
-            "system_prompt": "",
-            "metadata": {},
-            "default_request_options": {},
-        },
-    }
+def sample_body(kind: Kind, index: int) -> dict[str, Any] | None:
+    """The kind's sample body, numbered ``index``; None when the kind has no sample."""
+    if kind.sample is None:
+        return None
+    body = copy.deepcopy(dict(kind.sample))
+    for key in kind.identity:
+        if isinstance(body.get(key), str):
+            body[key] = body[key].replace("{n}", str(index))
+    return body
+
+
+def _declared_only(model: type[wire.WireModel], obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop keys the schema does not declare, at every depth (the server ignores them rather than failing)."""
+    declared = {f.alias or name: wire.nested_model(f.annotation) for name, f in model.model_fields.items()}
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key not in declared:
+            continue
+        nested, is_list = declared[key]
+        if nested is not None and is_list and isinstance(value, list):
+            value = [_declared_only(nested, v) if isinstance(v, Mapping) else v for v in value]
+        elif nested is not None and isinstance(value, Mapping):
+            value = _declared_only(nested, value)
+        out[key] = value
+    return out
 
 
 def _keep_given_ints(dumped: Any, given: Any) -> Any:
@@ -122,14 +127,14 @@ def _keep_given_ints(dumped: Any, given: Any) -> Any:
     return dumped
 
 
-def clean_body(raw: Any, strict_providers: bool) -> dict[str, Any]:
+def clean_body(raw: Any, strict_providers: bool, kind: Kind = MODEL) -> dict[str, Any]:
     """Normalize (nulls and empty enum strings are absent), ignore unknown keys, validate, type."""
     if not isinstance(raw, dict):
         raise invalid([wire.FieldError("body", "must be a JSON object")])
-    cleaned = wire.strip_unknown(wire.normalize_request(raw))
-    # The wire schema holds every rule, names included (they travel in X-Enkrypt-Model headers later), so the
+    cleaned = _declared_only(wire.request_model(kind), wire.normalize(kind, raw))
+    # The wire schema holds every rule, names included (they travel in identity headers later), so the
     # server refuses exactly what the provider's check refuses.
-    model, errors = wire.validate_request(cleaned, strict_providers=strict_providers)
+    model, errors = wire.validate(kind, cleaned, strict_providers=strict_providers)
     if errors or model is None:
         raise invalid(errors)
     dumped = model.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -162,6 +167,8 @@ class EmulatorApp(FastAPI):
     """FastAPI with the fault layer outermost, where uvicorn's raw ``send`` (and its socket) is reachable."""
 
     fault_layer: FaultMiddleware | None = None
+    kinds: tuple[Kind, ...] = ()
+    """Whose request bodies ``openapi()`` documents."""
 
     def build_middleware_stack(self) -> ASGIApp:
         inner = super().build_middleware_stack()
@@ -172,7 +179,7 @@ class EmulatorApp(FastAPI):
 
     def openapi(self) -> dict[str, Any]:
         if self.openapi_schema is None:
-            self.openapi_schema = schemas.add_request_schema(super().openapi())
+            self.openapi_schema = schemas.add_request_schemas(super().openapi(), self.kinds)
         return self.openapi_schema
 
 
@@ -183,7 +190,7 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in parts) or "body"
 
 
-_API_KEY_HEADER = APIKeyHeader(name="apikey", auto_error=False, description="Your Enkrypt API key")
+_API_KEY_HEADER = APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Your Enkrypt API key")
 
 
 def caller(request: Request, key: Annotated[str | None, Security(_API_KEY_HEADER)]) -> Caller:
@@ -197,44 +204,161 @@ def caller(request: Request, key: Annotated[str | None, Security(_API_KEY_HEADER
 
 
 Auth = Annotated[Caller, Security(caller)]
-ModelName = Annotated[str, Header(alias="X-Enkrypt-Model", description="The model's saved name")]
-ModelVersion = Annotated[str, Header(alias="X-Enkrypt-Model-Version", description="The model's version")]
-RefreshCache = Annotated[
-    str | None, Header(alias="X-Enkrypt-Refresh-Cache", description="Accepted; this server has no cache")
-]
+RefreshCache = Annotated[str | None, Header(alias=HEADER_REFRESH, description="Accepted; this server has no cache")]
 
 
-def create_app(config: ServerConfig) -> FastAPI:
-    store = Store(config.db)
-    injector = FaultInjector(config.faults)
-    stats = Stats()
-    state: dict[str, Any] = {"shape": config.response_shape, "mask": config.mask_secrets}
+def identity_dependency(kind: Kind) -> Callable[..., tuple[str, ...]]:
+    """A dependency that reads the headers naming one object of ``kind`` (FastAPI checks and documents them)."""
+    params = [
+        inspect.Parameter(
+            f"h{i}",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[
+                str,
+                Header(
+                    alias=kind.api.identity_headers[key],
+                    description=kind.api.identity_help.get(key, f"The {kind.noun}'s {key.replace('_', ' ')}"),
+                ),
+            ],
+        )
+        for i, key in enumerate(kind.identity)
+    ]
 
-    app = EmulatorApp(
-        title="Enkrypt AI models API (local emulator)",
-        version="1.0.0",
-        description="The five model-registration calls of api.enkryptai.com, served locally. "
-        "The /_emulator/ admin path is deliberately left out of this document.",
-    )
-    app.fault_layer = FaultMiddleware(
-        app.router, injector=injector, stats=stats, fault_paths=MODEL_PATHS, known_key=config.api_keys.__contains__
-    )
-    app.state.store = store
-    app.state.api_keys = dict(config.api_keys)
+    def read(**values: str) -> tuple[str, ...]:
+        return tuple(values[p.name] for p in params)
 
-    for project in sorted(set(config.api_keys.values())):
-        for i in range(1, config.samples + 1):
-            store.ensure(project, sample_body(i), SAMPLES_USER, is_sample=True)
+    read.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    return read
 
-    def show(model: Any) -> dict[str, Any]:
-        return render(model, state["shape"], state["mask"])
 
-    async def read_body(request: Request) -> dict[str, Any]:
+@dataclass
+class View:
+    """How answers look now: switched at run time through ``/_emulator/config``."""
+
+    shape: Shape
+    mask: bool
+    strict_providers: bool
+
+    def show(self, kind: Kind, stored: Stored) -> dict[str, Any]:
+        return render(kind, stored, self.shape, self.mask)
+
+    async def read_body(self, request: Request, kind: Kind) -> dict[str, Any]:
         try:
             raw = json.loads(await request.body())
         except (ValueError, UnicodeDecodeError):
             raise invalid([wire.FieldError("body", "is not valid JSON")]) from None
-        return clean_body(raw, config.strict_providers)
+        return clean_body(raw, self.strict_providers, kind)
+
+
+def kind_routes(kind: Kind, objects: Collection, view: View) -> APIRouter:
+    """Enkrypt's five calls of one kind: paths, headers, envelopes and messages from its declaration."""
+    api, said, docs = kind.api, kind.messages, schemas.for_kind(kind)
+    op = docs.operation_ids
+    one, many = kind.noun.title(), kind.plural.title()
+    Identity = Annotated[tuple[str, ...], Depends(identity_dependency(kind))]
+    common: schemas.Responses = {**schemas.UNAUTHORIZED, **schemas.FAULTS}
+    writes: schemas.Responses = {**common, **docs.conflict, **schemas.INVALID, **docs.saved_links}
+    # The keyword arguments that calls naming an object in headers, and calls saving a body, share.
+    naming: dict[str, Any] = {"responses": {**common, **docs.not_found, **schemas.INVALID}}
+    saving: dict[str, Any] = {"response_model": docs.envelope, "openapi_extra": {"requestBody": docs.request_body}}
+    router = APIRouter()
+
+    async def save(request: Request, who: Caller, write: Callable[..., Stored], message: str) -> JSONResponse:
+        """Validate the body, write it (``write(project, body, user)``), answer with the saved object."""
+        body = await view.read_body(request, kind)
+        try:
+            saved = await run_in_threadpool(write, who.project, body, who.user)
+        except NotFound:
+            raise ApiError(404, said.not_found) from None
+        except Conflict:
+            raise ApiError(409, said.conflict) from None
+        return JSONResponse({"message": message, "data": view.show(kind, saved)})
+
+    @router.post(api.add, responses=writes, summary=f"Create {one}", operation_id=op["add"], **saving)
+    async def add(request: Request, who: Auth) -> JSONResponse:
+        return await save(request, who, objects.add, said.added)
+
+    @router.get(api.get, response_model=docs.object, summary=f"Get {one}", operation_id=op["get"], **naming)
+    async def get(who: Auth, identity: Identity, refresh: RefreshCache = None) -> JSONResponse:
+        found = await run_in_threadpool(objects.get, who.project, identity)
+        if found is None:
+            raise ApiError(404, said.not_found)
+        return JSONResponse(view.show(kind, found))
+
+    @router.get(
+        api.list, response_model=docs.listing, responses=common, summary=f"List {many}", operation_id=op["list"]
+    )
+    async def list_all(who: Auth) -> JSONResponse:
+        found = await run_in_threadpool(objects.list, who.project)
+        return JSONResponse({api.list_key: [view.show(kind, stored) for stored in found]})
+
+    @router.patch(
+        api.modify,
+        responses={**writes, **docs.not_found},
+        summary=f"Modify {one}",
+        operation_id=op["modify"],
+        **saving,
+    )
+    async def modify(request: Request, who: Auth, identity: Identity) -> JSONResponse:
+        def write(project: str, body: dict[str, Any], user: str) -> Stored:
+            return objects.modify(project, identity, body, user)
+
+        return await save(request, who, write, said.updated)
+
+    @router.delete(
+        api.delete, response_model=docs.deleted, summary=f"Delete {one}", operation_id=op["delete"], **naming
+    )
+    async def delete(who: Auth, identity: Identity) -> JSONResponse:
+        gone = await run_in_threadpool(objects.delete, who.project, identity)
+        if gone is None:
+            raise ApiError(404, said.not_found)
+        echoed = server_fields(kind, gone)
+        data = {key: echoed[key] for key in api.delete_echo or kind.identity}
+        return JSONResponse({"message": said.deleted, "data": data})
+
+    @router.delete(f"/_emulator/{kind.collection}", include_in_schema=False)
+    async def wipe(who: Auth) -> dict[str, Any]:
+        """Not part of Enkrypt's API: empty the caller's project of this kind."""
+        return {"deleted": await run_in_threadpool(objects.wipe, who.project)}
+
+    return router
+
+
+def create_app(config: ServerConfig) -> FastAPI:
+    store = Store(config.db, config.kinds)
+    injector = FaultInjector(config.faults)
+    stats = Stats()
+    view = View(config.response_shape, config.mask_secrets, config.strict_providers)
+
+    plurals = ", ".join(kind.plural for kind in config.kinds)
+    app = EmulatorApp(
+        title=f"Enkrypt AI {plurals} API (local emulator)",
+        version="1.0.0",
+        description=f"The five calls of each resource kind ({plurals}) of api.enkryptai.com, served locally. "
+        "The /_emulator/ admin path is deliberately left out of this document.",
+    )
+    app.kinds = config.kinds
+    app.fault_layer = FaultMiddleware(
+        app.router,
+        injector=injector,
+        stats=stats,
+        fault_paths=fault_paths(config.kinds),
+        known_key=config.api_keys.__contains__,
+    )
+    app.state.store = store
+    app.state.api_keys = dict(config.api_keys)
+
+    def seed_samples(project: str, count: int) -> int:
+        created = 0
+        for kind in config.kinds:
+            for i in range(1, count + 1):
+                body = sample_body(kind, i)
+                if body is not None:
+                    created += store[kind].ensure(project, body, SAMPLES_USER, is_sample=True)
+        return created
+
+    for project in sorted(set(config.api_keys.values())):
+        seed_samples(project, config.samples)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -259,88 +383,13 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         return error_response(500, "Internal server error")
 
-    common: schemas.Responses = {**schemas.UNAUTHORIZED, **schemas.FAULTS}
-
-    @app.post(
-        "/models/add-model",
-        response_model=schemas.ModelEnvelope,
-        responses={**common, **schemas.CONFLICT, **schemas.INVALID, **schemas.SAVED_LINKS},
-        openapi_extra={"requestBody": schemas.REQUEST_BODY},
-        summary="Create Model",
-        operation_id="create_model",
-    )
-    async def add_model(request: Request, who: Auth) -> JSONResponse:
-        body = await read_body(request)
-        try:
-            saved = await run_in_threadpool(store.add, who.project, body, who.user)
-        except Conflict:
-            raise ApiError(409, "Model with this name and version already exists") from None
-        return JSONResponse({"message": "Model details added successfully", "data": show(saved)})
-
-    @app.get(
-        "/models/get-model",
-        response_model=schemas.ModelObject,
-        responses={**common, **schemas.NOT_FOUND, **schemas.INVALID},
-        summary="Get Model",
-        operation_id="get_model",
-    )
-    async def get_model(
-        who: Auth,
-        name: ModelName,
-        version: ModelVersion,
-        refresh: RefreshCache = None,
-    ) -> JSONResponse:
-        found = await run_in_threadpool(store.get, who.project, name, version)
-        if found is None:
-            raise ApiError(404, "Model not found")
-        return JSONResponse(show(found))
-
-    @app.get(
-        "/models/list-models",
-        response_model=schemas.ModelList,
-        responses=common,
-        summary="List Models",
-        operation_id="list_models",
-    )
-    async def list_models(who: Auth) -> JSONResponse:
-        models = await run_in_threadpool(store.list, who.project)
-        return JSONResponse({"models": [show(m) for m in models]})
-
-    @app.patch(
-        "/models/modify-model",
-        response_model=schemas.ModelEnvelope,
-        responses={**common, **schemas.NOT_FOUND, **schemas.CONFLICT, **schemas.INVALID, **schemas.SAVED_LINKS},
-        openapi_extra={"requestBody": schemas.REQUEST_BODY},
-        summary="Modify Model",
-        operation_id="modify_model",
-    )
-    async def modify_model(request: Request, who: Auth, name: ModelName, version: ModelVersion) -> JSONResponse:
-        body = await read_body(request)
-        try:
-            saved = await run_in_threadpool(store.modify, who.project, name, version, body, who.user)
-        except NotFound:
-            raise ApiError(404, "Model not found") from None
-        except Conflict:
-            raise ApiError(409, "Model with this name and version already exists") from None
-        return JSONResponse({"message": "Model details updated successfully", "data": show(saved)})
-
-    @app.delete(
-        "/models/delete-model",
-        response_model=schemas.DeleteEnvelope,
-        responses={**common, **schemas.NOT_FOUND, **schemas.INVALID},
-        summary="Delete Model",
-        operation_id="delete_model",
-    )
-    async def delete_model(who: Auth, name: ModelName, version: ModelVersion) -> JSONResponse:
-        if not await run_in_threadpool(store.delete, who.project, name, version):
-            raise ApiError(404, "Model not found")
-        identity = {"model_saved_name": name, "model_version": version}
-        return JSONResponse({"message": "Model details deleted successfully", "data": identity})
+    for kind in config.kinds:
+        app.include_router(kind_routes(kind, store[kind], view))
 
     # ------------------------------------------------------------------ admin (not part of Enkrypt's API)
 
     def current_config() -> dict[str, Any]:
-        return {"response_shape": state["shape"], "mask_secrets": state["mask"], **injector.settings.to_dict()}
+        return {"response_shape": view.shape, "mask_secrets": view.mask, **injector.settings.to_dict()}
 
     @app.get("/_emulator/config", include_in_schema=False)
     async def get_config(who: Auth) -> dict[str, Any]:
@@ -350,9 +399,9 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def put_config(who: Auth, changes: AdminConfig) -> dict[str, Any]:
         given = changes.model_dump(exclude_none=True)
         if "response_shape" in given:
-            state["shape"] = given.pop("response_shape")
+            view.shape = given.pop("response_shape")
         if "mask_secrets" in given:
-            state["mask"] = given.pop("mask_secrets")
+            view.mask = given.pop("mask_secrets")
         injector.configure(replace(injector.settings, **given))
         return current_config()
 
@@ -367,13 +416,6 @@ def create_app(config: ServerConfig) -> FastAPI:
 
     @app.post("/_emulator/samples", include_in_schema=False)
     async def add_samples(who: Auth, body: SampleRequest) -> dict[str, Any]:
-        created = 0
-        for i in range(1, body.count + 1):
-            created += await run_in_threadpool(store.ensure, who.project, sample_body(i), SAMPLES_USER, is_sample=True)
-        return {"created": created, "count": body.count}
-
-    @app.delete("/_emulator/models", include_in_schema=False)
-    async def wipe_models(who: Auth) -> dict[str, Any]:
-        return {"deleted": await run_in_threadpool(store.wipe, who.project)}
+        return {"created": await run_in_threadpool(seed_samples, who.project, body.count), "count": body.count}
 
     return app

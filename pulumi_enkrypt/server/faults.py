@@ -1,6 +1,7 @@
-"""Fault injection for the model routes: latency, 429s, 5xx, dropped connections and a per-key rpm limit.
+"""Fault injection for the API routes of every kind: latency, 429s, 5xx, dropped connections and a per-key rpm
+limit.
 
-Every authenticated model request draws the same four numbers from one seeded ``random.Random``, whatever
+Every authenticated API request draws the same four numbers from one seeded ``random.Random``, whatever
 faults are switched on, so a sequential test sees the same faults on every run with the same seed.
 """
 
@@ -13,17 +14,25 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pulumi_enkrypt._api import API_KEY_HEADER
+from pulumi_enkrypt.kinds import Kind
+
 FaultKind = Literal["latency", "429", "5xx", "drop", "rpm"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("latency", "429", "5xx", "drop", "rpm")
 _5XX_CODES = (500, 502, 503, 504)
 _WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+def fault_paths(kinds: Iterable[Kind]) -> frozenset[str]:
+    """Where faults strike: the calls of every kind served (never the admin path or the OpenAPI document)."""
+    return frozenset().union(*(kind.api.paths for kind in kinds))
 
 
 @dataclass(frozen=True)
@@ -145,7 +154,7 @@ async def _drop_connection(send: Send) -> None:
 
 
 class FaultMiddleware:
-    """Outermost ASGI layer: counts every request, injects faults on the model routes only."""
+    """Outermost ASGI layer: counts every request, injects faults on ``fault_paths`` (Enkrypt's calls) only."""
 
     def __init__(
         self,
@@ -175,7 +184,7 @@ class FaultMiddleware:
         if latency > 0:
             self.stats.count_fault("latency")
             await asyncio.sleep(latency / 1000.0)
-        key = _header(scope, b"apikey")
+        key = _header(scope, API_KEY_HEADER.encode())
         if key is None or not self.known_key(key):
             await self.app(scope, receive, send)  # the app answers 401: no faults for strangers
             return

@@ -14,6 +14,9 @@ from typing import IO, Any
 
 import httpx
 
+from pulumi_enkrypt._api import API_KEY_HEADER
+from pulumi_enkrypt.kinds import MODEL, Kind
+
 from . import parse_api_key
 
 _URL = re.compile(r"^(http://\S+:(\d+))\s*$")
@@ -131,7 +134,7 @@ class RunningServer:
     # ------------------------------------------------------------------ HTTP helpers
 
     def client(self, api_key: str | None = None, **kwargs: Any) -> httpx.Client:
-        headers = {"apikey": api_key or self.api_key}
+        headers = {API_KEY_HEADER: api_key or self.api_key}
         return httpx.Client(base_url=self.url, headers=headers, timeout=kwargs.pop("timeout", 30.0), **kwargs)
 
     def _admin(self, method: str, path: str, json: Any = None, api_key: str | None = None) -> Any:
@@ -157,13 +160,18 @@ class RunningServer:
     def add_samples(self, count: int, api_key: str | None = None) -> int:
         return int(self._admin("POST", "/_emulator/samples", {"count": count}, api_key)["created"])
 
-    def wipe(self, api_key: str | None = None) -> int:
-        return int(self._admin("DELETE", "/_emulator/models", api_key=api_key)["deleted"])
+    def wipe(self, api_key: str | None = None, kind: Kind = MODEL) -> int:
+        """Empty the caller's project of one kind."""
+        return int(self._admin("DELETE", f"/_emulator/{kind.collection}", api_key=api_key)["deleted"])
+
+    def objects(self, kind: Kind, project_key: str | None = None) -> list[dict[str, Any]]:
+        """The caller's objects of one kind, listed through the public API."""
+        found: list[dict[str, Any]] = self._admin("GET", kind.api.list, api_key=project_key)[kind.api.list_key]
+        return found
 
     def models(self, project_key: str | None = None) -> list[dict[str, Any]]:
         """The caller's models, listed through the public API."""
-        models: list[dict[str, Any]] = self._admin("GET", "/models/list-models", api_key=project_key)["models"]
-        return models
+        return self.objects(MODEL, project_key)
 
 
 def _lines(stream: IO[str]) -> Any:

@@ -1,36 +1,18 @@
-"""How a stored model is sent back: the official SDK's shape or the documented one, secrets masked or not."""
+"""How a stored object is sent back: the official SDK's shape or the documented one, secrets masked or not."""
 
 from __future__ import annotations
 
 import copy
 from typing import Any, Literal
 
-from pulumi_enkrypt import wire
-from pulumi_enkrypt.schema_facts import HOISTED_FIELDS
+from pulumi_enkrypt.kinds import Kind
+from pulumi_enkrypt.secrets import secret_values_at
 
-from .store import StoredModel
+from .store import Stored
 
 Shape = Literal["sdk", "documented"]
 SHAPES: tuple[Shape, ...] = ("sdk", "documented")
 MASK = "********"
-
-# Exactly the init fields of enkryptai_sdk.dto.ModelConfig (its from_dict raises on any other key).
-_SDK_TOP_LEVEL = (
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "model_id",
-    "model_saved_name",
-    "model_version",
-    "testing_for",
-    "project_name",
-    "model_name",
-    "certifications",
-    "model_config",
-    "is_sample",
-)
-# Copied to the top level (and removed from model_config) in Enkrypt's documented example.
 
 
 def _mask_strings(value: Any) -> Any:
@@ -43,59 +25,75 @@ def _mask_strings(value: Any) -> Any:
     return value
 
 
-def _get(obj: Any, path: str) -> tuple[bool, Any]:
-    for part in path.split("."):
-        if not isinstance(obj, dict) or part not in obj:
-            return False, None
-        obj = obj[part]
-    return True, obj
+def _holders(obj: dict[str, Any], path: str) -> list[Any]:
+    """The objects found at a key path pattern (``a.b[*]``), as references; the body itself for ``""``."""
+    return secret_values_at(obj, path) if path else [obj]
 
 
-def mask(body: dict[str, Any]) -> dict[str, Any]:
+def mask(kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
     """Every string under a secret path becomes ``********``, except enum values (``jwt_method``): they are
     no secret, and masking them would break the SDK's parser and the schema."""
-    masked = wire.map_secrets(body, _mask_strings)
-    for path in wire.KNOWN_VALUES:
-        found, value = _get(body, path)
-        if found and "[*]" not in path:
-            parent, _, leaf = path.rpartition(".")
-            holder = _get(masked, parent)[1] if parent else masked
-            if isinstance(holder, dict):
-                holder[leaf] = value
+    masked = copy.deepcopy(body)
+    for path in kind.facts.secret_paths:
+        parent, _, leaf = path.rpartition(".")
+        leaf = leaf.removesuffix("[*]")
+        for holder in _holders(masked, parent):
+            if isinstance(holder, dict) and leaf in holder:
+                holder[leaf] = _mask_strings(holder[leaf])
+    for path in kind.facts.known_values:
+        parent, _, leaf = path.rpartition(".")
+        if "[*]" in path:
+            continue
+        for value in secret_values_at(body, path):
+            for holder in _holders(masked, parent):
+                if isinstance(holder, dict):
+                    holder[leaf] = value
     return masked
 
 
-def _server_fields(model: StoredModel) -> dict[str, Any]:
+def server_fields(kind: Kind, stored: Stored) -> dict[str, Any]:
+    """What the server adds to a body: its identity as stored, the id, the project and the audit fields."""
     return {
-        "model_id": model.model_id,
-        "created_at": model.created_at,
-        "updated_at": model.updated_at,
-        "project_name": model.project,
-        "created_by": model.created_by,
-        "updated_by": model.updated_by,
-        "is_sample": model.is_sample,
+        **dict(zip(kind.identity, stored.identity, strict=True)),
+        kind.api.id_field: stored.object_id,
+        "created_at": stored.created_at,
+        "updated_at": stored.updated_at,
+        "project_name": stored.project,
+        "created_by": stored.created_by,
+        "updated_by": stored.updated_by,
+        "is_sample": stored.is_sample,
     }
 
 
-def render(model: StoredModel, shape: Shape, mask_secrets: bool) -> dict[str, Any]:
-    """The model object as get/list/add/modify return it.
+def _drop(body: dict[str, Any], path: str) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        body = body.get(part, {})
+        if not isinstance(body, dict):
+            return
+    body.pop(leaf, None)
+
+
+def render(kind: Kind, stored: Stored, shape: Shape, mask_secrets: bool) -> dict[str, Any]:
+    """The object as get/list/add/modify return it.
 
     The stored body is already normalized (no null declared fields), which the SDK's parser needs:
     ``ModelJwtConfig.from_dict(None)`` crashes, so absent must stay absent.
     """
-    body = mask(model.body) if mask_secrets else copy.deepcopy(model.body)
-    body["model_saved_name"] = model.model_saved_name
-    body["model_version"] = model.model_version
-    config: dict[str, Any] = body.get("model_config", {})
-    server = _server_fields(model)
+    body = mask(kind, stored.body) if mask_secrets else copy.deepcopy(stored.body)
+    server = server_fields(kind, stored)
     if shape == "sdk":
         merged = {**body, **server}
-        return {k: merged[k] for k in _SDK_TOP_LEVEL if k in merged}
-    out: dict[str, Any] = {**body}
-    for key in ("model_id", "created_at", "updated_at", "project_name"):
-        out[key] = server[key]
-    for key in HOISTED_FIELDS:
-        if key in config:
-            out[key] = config.pop(key)
-    config.pop("rate_per_min", None)
+        return {k: merged[k] for k in kind.sdk_fields if k in merged} if kind.sdk_fields else merged
+    # Enkrypt's documented example: the server fields every shape carries, some keys of one object copied
+    # to the top level, and what the service never echoes left out.
+    carried = (*kind.identity, kind.api.id_field, *kind.facts.computed_outputs)
+    out = {**body, **{k: server[k] for k in carried if k in server}}
+    nested = out.get(kind.hoisted_into) if kind.hoisted_into else None
+    if isinstance(nested, dict):
+        for key in kind.facts.hoisted_fields:
+            if key in nested:
+                out[key] = nested.pop(key)
+    for path in kind.unechoed:
+        _drop(out, path)
     return out

@@ -1,47 +1,39 @@
-"""SQLite persistence of saved models, scoped by project and unique on (project, name, version)."""
+"""SQLite persistence of saved objects: one table per kind, scoped by project, unique on (project, identity).
+
+A kind's table is named after its collection (``models``) with its id column (``model_id``) and one column per
+identity field, so the model table is exactly the one earlier releases made: their ``--db`` files keep working.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    model_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    project TEXT NOT NULL,
-    model_saved_name TEXT NOT NULL,
-    model_version TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    created_by TEXT NOT NULL,
-    updated_by TEXT NOT NULL,
-    is_sample INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (project, model_saved_name, model_version)
-);
-"""
+from pulumi_enkrypt.kinds import Kind
+
+_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
 class NotFound(Exception):
-    """No model with that identity in the project."""
+    """No object with that identity in the project."""
 
 
 class Conflict(Exception):
-    """A model with that identity already exists in the project."""
+    """An object with that identity already exists in the project."""
 
 
 @dataclass(frozen=True)
-class StoredModel:
-    model_id: int
+class Stored:
+    object_id: int
     project: str
-    model_saved_name: str
-    model_version: str
+    identity: tuple[str, ...]
     body: dict[str, Any]
     created_at: str
     updated_at: str
@@ -54,19 +46,22 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _row(row: sqlite3.Row) -> StoredModel:
-    return StoredModel(
-        model_id=int(row["model_id"]),
-        project=row["project"],
-        model_saved_name=row["model_saved_name"],
-        model_version=row["model_version"],
-        body=json.loads(row["body"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-        is_sample=bool(row["is_sample"]),
-    )
+def table_ddl(kind: Kind) -> str:
+    """The table of a kind (for models, the DDL of earlier releases, to the character)."""
+    identity = "".join(f"    {column} TEXT NOT NULL,\n" for column in kind.identity)
+    return f"""
+CREATE TABLE IF NOT EXISTS {kind.collection} (
+    {kind.api.id_field} INTEGER PRIMARY KEY AUTOINCREMENT,
+    project TEXT NOT NULL,
+{identity}    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    is_sample INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (project, {", ".join(kind.identity)})
+);
+"""
 
 
 class Store:
@@ -76,7 +71,7 @@ class Store:
     shared by a pool); BEGIN IMMEDIATE plus the UNIQUE index also keep two processes on one file honest.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, kinds: Sequence[Kind]) -> None:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
         self._db.row_factory = sqlite3.Row
@@ -84,14 +79,26 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL survives a killed process; only power loss may drop the last commits.
             self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._collections: dict[str, Collection] = {}
+        for kind in kinds:
+            collection = Collection(self, kind)
+            self._db.executescript(table_ddl(kind))
+            self._collections[kind.name] = collection
+
+    def __getitem__(self, kind: Kind) -> Collection:
+        return self._collections[kind.name]
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def read(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            yield self._db
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -101,68 +108,95 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    def _find(self, db: sqlite3.Connection, project: str, name: str, version: str) -> StoredModel | None:
-        row = db.execute(
-            "SELECT * FROM models WHERE project = ? AND model_saved_name = ? AND model_version = ?",
-            (project, name, version),
-        ).fetchone()
-        return _row(row) if row is not None else None
 
-    def add(self, project: str, body: dict[str, Any], user: str, *, is_sample: bool = False) -> StoredModel:
-        name, version = body["model_saved_name"], body["model_version"]
+class Collection:
+    """The saved objects of one kind."""
+
+    def __init__(self, store: Store, kind: Kind) -> None:
+        names = (kind.collection, kind.api.id_field, *kind.identity)
+        bad = [name for name in names if not _NAME.match(name)]
+        if bad:  # they become SQL identifiers
+            raise ValueError(f"kind {kind.name}: not a plain lower-case identifier: {', '.join(bad)}")
+        self.kind = kind
+        self._store = store
+        self._table = kind.collection
+        self._id = kind.api.id_field
+        self._where = " AND ".join(f"{column} = ?" for column in ("project", *kind.identity))
+        columns = ("project", *kind.identity, "body", "created_at", "updated_at", "created_by", "updated_by")
+        marks = ", ".join("?" * (len(columns) + 1))
+        self._insert = f"INSERT INTO {self._table} ({', '.join(columns)}, is_sample) VALUES ({marks})"
+
+    def _row(self, row: sqlite3.Row) -> Stored:
+        return Stored(
+            object_id=int(row[self._id]),
+            project=row["project"],
+            identity=tuple(row[column] for column in self.kind.identity),
+            body=json.loads(row["body"]),
+            created_at=row["created_at"],
+            updated_at=row["updated_at"],
+            created_by=row["created_by"],
+            updated_by=row["updated_by"],
+            is_sample=bool(row["is_sample"]),
+        )
+
+    def _find(self, db: sqlite3.Connection, project: str, identity: tuple[str, ...]) -> Stored | None:
+        row = db.execute(f"SELECT * FROM {self._table} WHERE {self._where}", (project, *identity)).fetchone()
+        return self._row(row) if row is not None else None
+
+    def _by_id(self, db: sqlite3.Connection, object_id: int | None) -> Stored:
+        return self._row(db.execute(f"SELECT * FROM {self._table} WHERE {self._id} = ?", (object_id,)).fetchone())
+
+    def add(self, project: str, body: dict[str, Any], user: str, *, is_sample: bool = False) -> Stored:
+        identity = self.kind.identity_of(body)
         stamp = now_iso()
-        with self._write() as db:
+        with self._store.write() as db:
             try:
                 cur = db.execute(
-                    "INSERT INTO models (project, model_saved_name, model_version, body, created_at, updated_at,"
-                    " created_by, updated_by, is_sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (project, name, version, json.dumps(body), stamp, stamp, user, user, int(is_sample)),
+                    self._insert, (project, *identity, json.dumps(body), stamp, stamp, user, user, int(is_sample))
                 )
             except sqlite3.IntegrityError as exc:
-                raise Conflict(name, version) from exc
-            row = db.execute("SELECT * FROM models WHERE model_id = ?", (cur.lastrowid,)).fetchone()
-        return _row(row)
+                raise Conflict(*identity) from exc
+            return self._by_id(db, cur.lastrowid)
 
-    def get(self, project: str, name: str, version: str) -> StoredModel | None:
-        with self._lock:
-            return self._find(self._db, project, name, version)
+    def get(self, project: str, identity: tuple[str, ...]) -> Stored | None:
+        with self._store.read() as db:
+            return self._find(db, project, identity)
 
-    def list(self, project: str) -> list[StoredModel]:
-        with self._lock:
-            rows = self._db.execute("SELECT * FROM models WHERE project = ? ORDER BY model_id", (project,))
-            return [_row(r) for r in rows.fetchall()]
+    def list(self, project: str) -> list[Stored]:
+        with self._store.read() as db:
+            rows = db.execute(f"SELECT * FROM {self._table} WHERE project = ? ORDER BY {self._id}", (project,))
+            return [self._row(r) for r in rows.fetchall()]
 
-    def modify(self, project: str, name: str, version: str, body: dict[str, Any], user: str) -> StoredModel:
-        """Replace the whole body of (name, version); the body may carry a new identity (a rename)."""
-        new_name, new_version = body["model_saved_name"], body["model_version"]
-        with self._write() as db:
-            current = self._find(db, project, name, version)
+    def modify(self, project: str, identity: tuple[str, ...], body: dict[str, Any], user: str) -> Stored:
+        """Replace the whole body of ``identity``; the body may carry a new identity (a rename)."""
+        new_identity = self.kind.identity_of(body)
+        with self._store.write() as db:
+            current = self._find(db, project, identity)
             if current is None:
-                raise NotFound(name, version)
-            if (new_name, new_version) != (name, version) and self._find(db, project, new_name, new_version):
-                raise Conflict(new_name, new_version)
+                raise NotFound(*identity)
+            if new_identity != identity and self._find(db, project, new_identity):
+                raise Conflict(*new_identity)
             stamp = now_iso()
             if stamp < current.updated_at:  # never move updated_at backwards if the clock steps back
                 stamp = current.updated_at
+            assignments = ", ".join(f"{column} = ?" for column in (*self.kind.identity, "body", "updated_at"))
             db.execute(
-                "UPDATE models SET model_saved_name = ?, model_version = ?, body = ?, updated_at = ?,"
-                " updated_by = ? WHERE model_id = ?",
-                (new_name, new_version, json.dumps(body), stamp, user, current.model_id),
+                f"UPDATE {self._table} SET {assignments}, updated_by = ? WHERE {self._id} = ?",
+                (*new_identity, json.dumps(body), stamp, user, current.object_id),
             )
-            row = db.execute("SELECT * FROM models WHERE model_id = ?", (current.model_id,)).fetchone()
-        return _row(row)
+            return self._by_id(db, current.object_id)
 
-    def delete(self, project: str, name: str, version: str) -> bool:
-        with self._write() as db:
-            cur = db.execute(
-                "DELETE FROM models WHERE project = ? AND model_saved_name = ? AND model_version = ?",
-                (project, name, version),
-            )
-            return cur.rowcount > 0
+    def delete(self, project: str, identity: tuple[str, ...]) -> Stored | None:
+        """Delete ``identity``; what was deleted, or None when there was nothing."""
+        with self._store.write() as db:
+            current = self._find(db, project, identity)
+            if current is not None:
+                db.execute(f"DELETE FROM {self._table} WHERE {self._id} = ?", (current.object_id,))
+            return current
 
     def wipe(self, project: str) -> int:
-        with self._write() as db:
-            return db.execute("DELETE FROM models WHERE project = ?", (project,)).rowcount
+        with self._store.write() as db:
+            return db.execute(f"DELETE FROM {self._table} WHERE project = ?", (project,)).rowcount
 
     def ensure(self, project: str, body: dict[str, Any], user: str, *, is_sample: bool) -> bool:
         """Insert unless the identity exists; True when inserted (used to seed samples idempotently)."""
