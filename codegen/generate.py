@@ -8,7 +8,10 @@ One source for the model schema: ``schema/add-model.openapi.yaml`` (Enkrypt's ow
 - ``pulumi_enkrypt/schema_facts.py`` secret paths, enum values, identity fields as plain data, and the
   checks of the contract's string formats (host, header value) as plain functions,
 - ``pulumi_enkrypt/inputs.py``    the Pulumi input types (``...Args`` classes and ``...ArgsDict`` TypedDicts),
-- ``docs/reference.md``           the reference of every input.
+- ``pulumi_enkrypt/outputs.py``   the Pulumi output types (``@pulumi.output_type`` classes) and ``GetModelResult``,
+- ``pulumi_enkrypt/_model_resource.py`` the schema's part of the ``Model`` resource: keyword arguments,
+  required inputs, typed output properties (``resource.py`` adds the rest),
+- ``docs/reference.md``           the reference of every input and output.
 
 Run ``python codegen/generate.py`` after editing the schema; ``--check`` exits 1 when a file is stale
 (the test suite runs it).
@@ -77,6 +80,7 @@ class Schema:
     replace: list[str]
     open_enums: dict[str, list[str]]
     overlay: dict[str, Any]
+    computed: list[Field]  # the server fields the resource exposes as outputs, typed by the response schema
 
 
 def _pascal(key: str) -> str:
@@ -176,7 +180,31 @@ def load_schema() -> Schema:
 
     root = build_object("", root_node)
     open_enums = {path: list(values) for path, values in overlay["open_enums"].items()}
-    return Schema(root, objects, enums, secrets, replace, open_enums, overlay)
+    return Schema(root, objects, enums, secrets, replace, open_enums, overlay, _computed(components, overlay))
+
+
+# What the resource's computed outputs mean: the response schema gives only titles ("Model ID").
+COMPUTED_DOCS = {
+    "model_id": "Numeric id Enkrypt assigned",
+    "created_at": "When Enkrypt created the model (ISO-8601)",
+    "updated_at": "When the model last changed (ISO-8601)",
+    "project_name": "The Enkrypt project (one per API key)",
+}
+SCALARS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
+
+
+def _computed(components: dict[str, Any], overlay: dict[str, Any]) -> list[Field]:
+    """The contract's computed outputs, typed by the response schema (``GetModelResponseObject``)."""
+    response = components["GetModelResponseObject"].get("properties", {})
+    fields = []
+    for key in overlay["computed_outputs"]:
+        if key not in response or response[key].get("type") not in SCALARS:
+            raise SystemExit(f"computed output {key!r} is not a scalar of GetModelResponseObject")
+        if key not in COMPUTED_DOCS:
+            raise SystemExit(f"computed output {key!r} has no description in codegen (COMPUTED_DOCS)")
+        kind = SCALARS[response[key]["type"]]
+        fields.append(Field(key=key, path=key, kind=kind, required=True, description=COMPUTED_DOCS[key]))
+    return fields
 
 
 # ----------------------------------------------------------------------------------------------- enums
@@ -577,6 +605,275 @@ def render_inputs(schema: Schema) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+# ----------------------------------------------------------------------------------------------- outputs
+
+# The lookup result's fields beyond the schema's top level and computed outputs.
+LOOKUP_ID = Field(
+    key="id", path="id", kind="str", required=True, description='The resource id: "<model_saved_name>:<model_version>"'
+)
+IS_SAMPLE = Field(
+    key="is_sample", path="is_sample", kind="bool", required=True, description="Whether Enkrypt made it as a sample"
+)
+# Output types are dicts (as in Pulumi's SDKs): a field named like a dict method would hide it.
+DICT_ATTRIBUTES = frozenset(dir(dict))
+# The names `import pulumi_enkrypt` exports besides the enums and the inputs.
+PACKAGE_NAMES = frozenset({"Model", "GetModelResult", "get_model", "get_model_output"})
+
+
+def _output_type(f: Field, prefix: str = "") -> str:
+    """What a field reads back as. An enum field reads back as ``str``: the SDK would make the enum of the
+    value, and fail on a value the enum lacks (another provider name, a value changed in the console)."""
+    if f.kind == "array":
+        assert f.item is not None
+        return f"Sequence[{_output_type(f.item, prefix)}]"
+    if f.kind == "object":
+        assert f.obj is not None
+        return prefix + f.obj.name
+    if f.kind == "map":
+        return "Mapping[str, Any]"
+    return f.kind
+
+
+def _getter(f: Field, annotation: str, doc: str) -> list[str]:
+    return [
+        "",
+        "    @property",
+        f'    @pulumi.getter(name="{f.key}")',
+        f"    def {f.key}(self) -> {annotation}:",
+        f'        """{doc}"""',
+        f'        return pulumi.get(self, "{f.key}")  # type: ignore[no-any-return]',
+    ]
+
+
+def _output_class(obj: ObjectType) -> list[str]:
+    for f in obj.fields:
+        if f.key in DICT_ATTRIBUTES or keyword.iskeyword(f.key):
+            raise SystemExit(f"{f.path}: {f.key!r} cannot be a property of an output type (extend codegen)")
+    ordered = [f for f in obj.fields if f.required] + [f for f in obj.fields if not f.required]
+    params = [
+        (f"        {f.key}: {_output_type(f)},")
+        if f.required
+        else f"        {f.key}: Optional[{_output_type(f)}] = None,"
+        for f in ordered
+    ]
+    out = ["", "", "@pulumi.output_type", f"class {obj.name}(dict[str, Any]):", f'    """{obj.description}"""', ""]
+    out.append("    def __init__(\n        __self__,\n        *,\n" + "\n".join(params) + "\n    ) -> None:")
+    out.append(f'        """{obj.description}\n')
+    out += [f"        :param {f.key}: {_doc(f)}" for f in ordered]
+    out.append('        """')
+    for f in ordered:  # only what is there: the dict holds the keys it was given
+        out.append(f"        if {f.key} is not None:")
+        out.append(f'            pulumi.set(__self__, "{f.key}", {f.key})')
+    for f in obj.fields:
+        annotation = _output_type(f) if f.required else f"Optional[{_output_type(f)}]"
+        out += _getter(f, annotation, _doc(f))
+    return out
+
+
+def _secrets_under(schema: Schema, f: Field) -> list[str]:
+    return [p.removeprefix(f"{f.key}.") for p in schema.secrets if p.startswith(f"{f.key}.")]
+
+
+def _lookup_fields(schema: Schema) -> list[Field]:
+    computed = [Field(**{**vars(f), "required": False}) for f in schema.computed]  # a lookup may lack them
+    return [LOOKUP_ID, *schema.root.fields, *computed, IS_SAMPLE]
+
+
+def _lookup_result(schema: Schema) -> list[str]:
+    fields = _lookup_fields(schema)
+    ordered = [f for f in fields if f.required] + [f for f in fields if not f.required]
+    docs: dict[str, str] = {}
+    for f in fields:
+        docs[f.key] = f.description.rstrip(".") + "."
+        secrets = _secrets_under(schema, f)
+        if secrets:
+            docs[f.key] += (
+                f" Its secret fields ({', '.join(secrets)}) are secret ``pulumi.Output`` values in ``get_model``'s"
+                " result (exported or logged, they stay ``[secret]``); ``get_model_output`` instead makes the"
+                " whole result secret when the model holds any."
+            )
+    params = []
+    for f in ordered:
+        if f.kind == "object":
+            params.append(f"        {f.key}: Mapping[str, Any],")
+        elif f.kind == "array" and f.item is not None and f.item.kind == "object":
+            raise SystemExit(f"{f.path}: a top-level list of objects in the lookup result (extend codegen)")
+        elif f.required:
+            params.append(f"        {f.key}: {_output_type(f)},")
+        else:
+            params.append(f"        {f.key}: Optional[{_output_type(f)}] = None,")
+    shown = tuple(f.key for f in fields if not _secrets_under(schema, f))
+    out = [
+        "",
+        "",
+        "@pulumi.output_type",
+        "class GetModelResult:",
+        '    """A model as Enkrypt holds it: what ``get_model`` returns and ``get_model_output`` resolves to."""',
+        "",
+        "    def __init__(\n        __self__,\n        *,\n" + "\n".join(params) + "\n    ) -> None:",
+        '        """A model as Enkrypt holds it.\n',
+        *[f"        :param {f.key}: {docs[f.key]}" for f in ordered],
+        '        """',
+    ]
+    for f in ordered:
+        value = f"_typed({f.obj.name}, {f.key})" if f.kind == "object" and f.obj is not None else f.key
+        out.append(f'        pulumi.set(__self__, "{f.key}", {value})')
+    out += [
+        "",
+        "    def __repr__(self) -> str:",
+        "        # Without the fields that hold secrets: a repr ends up in logs.",
+        f"        shown = ({', '.join(repr(k) for k in shown)})",
+        '        return "GetModelResult(" + ", ".join(f"{key}={pulumi.get(self, key)!r}" for key in shown) + ")"',
+    ]
+    for f in fields:
+        annotation = _output_type(f) if f.required else f"Optional[{_output_type(f)}]"
+        out += _getter(f, annotation, docs[f.key])
+    return out
+
+
+OUTPUTS_PREAMBLE = '''
+_T = TypeVar("_T")
+
+
+def _typed(cls: type[_T], value: Any) -> Any:
+    """A plain mapping as the output type ``cls`` (its nested objects too), the way the SDK reads a resource's
+    outputs; anything else (None, an Output, a masked string) as it is."""
+    if not isinstance(value, Mapping) or isinstance(value, cls):
+        return value
+    return translate_output_properties(dict(value), lambda key: key, cls, True)
+'''
+
+
+def render_outputs(schema: Schema) -> str:
+    nested = [o for o in schema.objects if o is not schema.root]
+    names = [o.name for o in nested]
+    taken = {
+        **{name: "an enum" for name in schema.enums},
+        **{f"{o.name}Args": "an input type" for o in schema.objects},
+        **{name: "a name of pulumi_enkrypt" for name in PACKAGE_NAMES},
+    }
+    for name in names:
+        if name in taken:
+            clash = taken[name]
+            raise SystemExit(f"output type {name} would clash with {clash}: rename it in contract.yaml's class_names")
+    out = [
+        HEADER,
+        '"""Typed outputs of the Model resource and of ``get_model``, in the style of Pulumi\'s generated SDKs.',
+        "",
+        "Each nested object reads back as the class of its name here (``ModelConfigArgs`` in, ``ModelConfig`` out).",
+        "As in Pulumi's SDKs they are dicts too: ``config.endpoint.host`` and ``config['endpoint']['host']`` both",
+        'work, and a value read back can be given again as an input."""\n',
+        "from __future__ import annotations\n",
+        "from collections.abc import Mapping, Sequence",
+        "from typing import Any, Optional, TypeVar\n",
+        "import pulumi",
+        "from pulumi.runtime.rpc import translate_output_properties\n",
+        f"__all__ = {sorted([*names, 'GetModelResult'])!r}",
+        OUTPUTS_PREAMBLE.rstrip(),
+    ]
+    for obj in nested:
+        out += _output_class(obj)
+    out += _lookup_result(schema)
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ----------------------------------------------------------------------------------------------- resource
+
+
+def _kwarg_type(f: Field) -> str:
+    if f.kind == "object" and f.obj is not None:
+        return f"Union[{f.obj.name}Args, {f.obj.name}ArgsDict]"
+    if f.kind == "array" and f.item is not None and f.item.kind == "object":
+        return f"Sequence[pulumi.Input[{_kwarg_type(f.item)}]]"
+    return _input_type(f, dict_form=False)
+
+
+def render_model_resource(schema: Schema) -> str:
+    fields = [*schema.root.fields, ADOPT_EXISTING]
+    ordered = [f for f in fields if f.required] + [f for f in fields if not f.required]
+    required = tuple(f.key for f in ordered if f.required)
+    args_names = {"ModelArgs", "ModelArgsDict"}
+    for f in fields:
+        target = f.item if f.kind == "array" and f.item else f
+        if target.kind == "object" and target.obj is not None:
+            args_names |= {f"{target.obj.name}Args", f"{target.obj.name}ArgsDict"}
+    enum_names = sorted({f.enum_name for f in fields if f.enum_name})
+    out = [
+        HEADER,
+        '"""The schema\'s part of the ``Model`` resource: its keyword arguments, the required-field check and the',
+        "typed output properties. ``pulumi_enkrypt.resource.Model`` adds what is not schema (``_prepare``): the",
+        'provider, secret wrapping, identity claims, options."""\n',
+        "from __future__ import annotations\n",
+        "from collections.abc import Mapping, Sequence",
+        "from typing import Any, Optional, Union\n",
+        "import pulumi",
+        "import pulumi.dynamic as dyn\n",
+        "from . import outputs",
+        *([f"from .enums import {', '.join(enum_names)}"] if enum_names else []),
+        f"from .inputs import {', '.join(sorted(args_names))}",
+        "from .schema_facts import COMPUTED_OUTPUTS\n",
+        "__all__ = ['INPUTS', 'REQUIRED_INPUTS', 'ModelResource', 'check_required']\n",
+        f"INPUTS: tuple[str, ...] = {tuple(f.key for f in ordered)!r}",
+        '"""The keyword arguments of Model: its inputs."""\n',
+        f"REQUIRED_INPUTS: tuple[str, ...] = {required!r}",
+        '"""The inputs Model cannot be made without."""\n',
+        "",
+        "def check_required(props: Mapping[str, Any], opts: Optional[pulumi.ResourceOptions]) -> None:",
+        '    """A required input that is missing is a TypeError, as in Pulumi\'s generated SDKs; a resource read by',
+        '    URN (``opts.urn``) needs none."""',
+        "    if opts is not None and opts.urn:",
+        "        return",
+        "    for key in REQUIRED_INPUTS:",
+        "        if props.get(key) is None:",
+        """            raise TypeError(f"Missing required property '{key}'")""",
+        "",
+        "",
+        "class ModelResource(dyn.Resource):",
+        f'    """{schema.root.description.rstrip(".")} (the generated base of ``pulumi_enkrypt.Model``)."""',
+        "",
+        "    def __init__(",
+        "        self,",
+        "        resource_name: str,",
+        "        args: Optional[Union[ModelArgs, ModelArgsDict]] = None,",
+        "        opts: Optional[pulumi.ResourceOptions] = None,",
+        "        *,",
+        *[f"        {f.key}: Optional[pulumi.Input[{_kwarg_type(f)}]] = None," for f in ordered],
+        "    ) -> None:",
+        '        """',
+        "        :param resource_name: The Pulumi name of the resource.",
+        "        :param args: All inputs at once, as ``ModelArgs`` or a plain dict; keyword arguments override them.",
+        "        :param opts: Options for the resource.",
+        *[f"        :param {f.key}: {_doc(f)}" for f in ordered],
+        '        """',
+        "        given: dict[str, Any] = {",
+        *[f'            "{f.key}": {f.key},' for f in ordered],
+        "        }",
+        "        provider, props, opts = self._prepare(resource_name, args, given, opts)",
+        "        for key in INPUTS:  # each output property is an Output; one not given resolves to None",
+        "            props.setdefault(key, None)",
+        "        for key in COMPUTED_OUTPUTS:  # declared so the engine fills them in as outputs",
+        "            props[key] = None",
+        "        super().__init__(provider, resource_name, props, opts)",
+        "",
+        "    def _prepare(",
+        "        self,",
+        "        resource_name: str,",
+        "        args: Optional[Union[ModelArgs, ModelArgsDict]],",
+        "        given: dict[str, Any],",
+        "        opts: Optional[pulumi.ResourceOptions],",
+        "    ) -> tuple[dyn.ResourceProvider, dict[str, Any], Optional[pulumi.ResourceOptions]]:",
+        '        """The subclass\'s part: the provider, and the properties and options to register, from ``args`` and',
+        '        the keyword arguments (``given``: None where not given)."""',
+        "        raise NotImplementedError",
+    ]
+    for f in ordered:
+        t = _output_type(f, "outputs.")
+        out += _getter(f, f"pulumi.Output[{t}]" if f.required else f"pulumi.Output[Optional[{t}]]", _doc(f))
+    for f in schema.computed:
+        out += _getter(f, f"pulumi.Output[{_output_type(f)}]", f.description.rstrip(".") + ".")
+    return "\n".join(out).rstrip() + "\n"
+
+
 # ----------------------------------------------------------------------------------------------- reference
 
 
@@ -594,10 +891,22 @@ def _ref_type(f: Field) -> str:
     return {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}[f.kind]
 
 
+def _ref_output_type(f: Field) -> str:
+    if f.kind == "array":
+        assert f.item is not None
+        return f"list of {_ref_output_type(f.item)}"
+    if f.kind == "object":
+        assert f.obj is not None
+        return f"`outputs.{f.obj.name}`"
+    if f.enum:
+        return f"string, a `{f.enum_name}` value"
+    return _ref_type(f)
+
+
 def render_reference(schema: Schema) -> str:
     out = [
         "<!-- Generated by codegen/generate.py from schema/*.yaml. DO NOT EDIT. -->",
-        "# `enkrypt.Model` inputs\n",
+        "# `enkrypt.Model`: inputs, outputs and lookup\n",
         "Every input of `pulumi_enkrypt.Model`, from Enkrypt's OpenAPI (`schema/add-model.openapi.yaml`) and the",
         "contract overlay (`schema/contract.yaml`). Each nested object can be given as its `...Args` class or as a",
         "plain dict (`...ArgsDict`). **On change**: *replace* deletes and re-creates the model (its identity),",
@@ -626,9 +935,39 @@ def render_reference(schema: Schema) -> str:
                 rows(target.obj.fields, name + ("[]." if f.kind == "array" else "."), secret)
 
     rows([*schema.root.fields, ADOPT_EXISTING], "", False)
-    out.append("")
-    out.append("Outputs besides the inputs: `model_id` (number), `created_at`, `updated_at` (ISO-8601),")
-    out.append("`project_name`. The resource id is `<model_saved_name>:<model_version>`.")
+    out += [
+        "",
+        "## Outputs",
+        "",
+        "Every input is an output too, read back typed, as in Pulumi's generated SDKs: each nested object as the",
+        "class of its name in `pulumi_enkrypt.outputs` (`model.model_config` is an `Output[outputs.ModelConfig]`,",
+        "so `model.model_config.apply(lambda c: c.endpoint.host)`). These classes are dicts too",
+        '(`c["endpoint"]["host"]`), so a value read back can be given again as an input. Enum fields read back',
+        "as strings; an input not given reads back as `None`. An output holding a secret is secret. Besides the",
+        "inputs:",
+        "",
+        *[f"- `{f.key}` ({_ref_output_type(f)}): {f.description.rstrip('.')}." for f in schema.computed],
+        "",
+        "The resource id is `<model_saved_name>:<model_version>`. The output types, by input path:",
+        "",
+        *[
+            f"- `outputs.{o.name}`: `{o.path.replace('[*]', '[]')}`"
+            for o in sorted(schema.objects, key=lambda o: o.path)
+            if o is not schema.root
+        ],
+        "",
+        "## `get_model`",
+        "",
+        "`get_model(name, version)` returns, and `get_model_output(...)` resolves to, a `GetModelResult`:",
+        "",
+        *[
+            f"- `{f.key}` ({_ref_output_type(f)}{'' if f.required else ', or None'}): {f.description.rstrip('.')}."
+            for f in _lookup_fields(schema)
+        ],
+        "",
+        "In `get_model`'s result each secret field of `model_config` is a secret Output; `get_model_output`'s",
+        "result is secret as a whole when the model holds a secret.",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -639,6 +978,8 @@ def targets() -> dict[Path, str]:
         ROOT / "pulumi_enkrypt" / "_wire_gen.py": render_wire(schema),
         ROOT / "pulumi_enkrypt" / "schema_facts.py": render_meta(schema),
         ROOT / "pulumi_enkrypt" / "inputs.py": render_inputs(schema),
+        ROOT / "pulumi_enkrypt" / "outputs.py": render_outputs(schema),
+        ROOT / "pulumi_enkrypt" / "_model_resource.py": render_model_resource(schema),
         ROOT / "docs" / "reference.md": render_reference(schema),
     }
 

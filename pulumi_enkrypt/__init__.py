@@ -1,16 +1,19 @@
 """Manage Enkrypt AI model endpoints as code with Pulumi.
 
 ``Model`` is the resource; its inputs are the ``...Args`` classes (or their ``...ArgsDict`` plain-dict
-forms) in :mod:`pulumi_enkrypt.inputs`; ``get_model`` looks up an existing model.
+forms) in :mod:`pulumi_enkrypt.inputs`, its nested outputs the classes of :mod:`pulumi_enkrypt.outputs`
+(``model.model_config`` is an ``Output[outputs.ModelConfig]``); ``get_model`` looks up an existing model.
 """
 
 from typing import TYPE_CHECKING, Any
 
+from . import outputs as outputs  # the module, as in Pulumi's SDKs (`pulumi_enkrypt.outputs.ModelConfig`)
 from .enums import *  # noqa: F403
 from .enums import __all__ as _enum_names
 from .inputs import *  # noqa: F403
 from .inputs import __all__ as _input_names
-from .lookup import GetModelResult, get_model, get_model_output
+from .lookup import get_model, get_model_output
+from .outputs import GetModelResult
 from .resource import Model
 
 __all__ = [

@@ -1,4 +1,8 @@
-"""The ``Model`` resource: typed inputs in, secrets wrapped, handed to the dynamic provider."""
+"""The ``Model`` resource: typed inputs in, secrets wrapped, handed to the dynamic provider.
+
+The schema's part (keyword arguments, required inputs, typed outputs) is generated into ``_model_resource``;
+this module adds the rest: secret wrapping, the provider, identity claims, options and warnings.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +15,10 @@ import pulumi
 import pulumi.dynamic as dyn
 
 from . import inputs
-from .enums import TestingFor
-from .inputs import ModelArgs, ModelArgsDict, ModelConfigArgs, ModelConfigArgsDict
+from ._model_resource import ModelResource, check_required
+from .inputs import ModelArgs, ModelArgsDict
 from .provider import ModelProvider
-from .schema_facts import ADOPT_EXISTING, COMPUTED_OUTPUTS, KNOWN_VALUES, SECRET_PATHS
+from .schema_facts import KNOWN_VALUES, SECRET_PATHS
 from .settings import KEY_STRICT_PROVIDERS, NAMESPACE
 
 _INPUT_MODULE = "pulumi_enkrypt.inputs"
@@ -143,67 +147,25 @@ def _warn_unknown_provider(config: Any) -> None:
         )
 
 
-class Model(dyn.Resource, module="enkrypt", name="Model"):
+class Model(ModelResource, module="enkrypt", name="Model"):
     """An Enkrypt AI model endpoint (``/models/add-model``), identified by name and version.
 
     The resource id is ``"<model_saved_name>:<model_version>"``. A change of ``model_saved_name`` or
-    ``model_version`` replaces the model; any other change is one ``modify-model`` call.
+    ``model_version`` replaces the model; any other change is one ``modify-model`` call. The keyword arguments
+    and the typed output properties come from the schema (``_model_resource.ModelResource``, generated).
     """
 
-    model_saved_name: pulumi.Output[str]
-    model_version: pulumi.Output[str]
-    testing_for: pulumi.Output[str | None]
-    model_name: pulumi.Output[str | None]
-    certifications: pulumi.Output[list[str] | None]
-    model_config: pulumi.Output[dict[str, Any]]
-    adopt_existing: pulumi.Output[bool | None]
-    model_id: pulumi.Output[int]
-    """Numeric id Enkrypt assigned."""
-    created_at: pulumi.Output[str]
-    updated_at: pulumi.Output[str]
-    project_name: pulumi.Output[str]
-    """The Enkrypt project (one per API key)."""
     secret_revisions: pulumi.Output[dict[str, int]]
     """Secret key path -> how many times its value changed: what a preview shows of a rotated secret."""
 
-    def __init__(
+    def _prepare(
         self,
         resource_name: str,
-        args: ModelArgs | ModelArgsDict | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        model_saved_name: pulumi.Input[str] | None = None,
-        model_version: pulumi.Input[str] | None = None,
-        model_config: pulumi.Input[ModelConfigArgs | ModelConfigArgsDict] | None = None,
-        testing_for: pulumi.Input[str | TestingFor] | None = None,
-        model_name: pulumi.Input[str] | None = None,
-        certifications: pulumi.Input[list[pulumi.Input[str]]] | None = None,
-        adopt_existing: pulumi.Input[bool] | None = None,
-    ) -> None:
-        """
-        :param resource_name: The Pulumi name of the resource.
-        :param args: All inputs at once, as ``ModelArgs`` or a plain dict; keyword arguments override them.
-        :param opts: Options for the resource.
-        :param model_saved_name: Name of the saved model. Changing it replaces the model.
-        :param model_version: Version of the saved model (Enkrypt's convention: ``v1``). Changing it replaces
-            the model.
-        :param model_config: How Enkrypt reaches the endpoint: provider, endpoint, paths, auth, keys, ...
-        :param testing_for: What is tested: foundationModels, chatbotsAndCopilots, agents or URL.
-        :param model_name: The provider's model name; required for foundationModels.
-        :param certifications: Certifications the endpoint holds.
-        :param adopt_existing: Take over a model that already exists with this name and version instead of
-            failing (it is modified to match). Default false.
-        """
+        args: ModelArgs | ModelArgsDict | None,
+        given: dict[str, Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
         props: dict[str, Any] = _plain(args) if args is not None else {}
-        given = {
-            "model_saved_name": model_saved_name,
-            "model_version": model_version,
-            "model_config": model_config,
-            "testing_for": testing_for,
-            "model_name": model_name,
-            "certifications": certifications,
-            ADOPT_EXISTING: adopt_existing,
-        }
         props.update({k: _plain(v) for k, v in given.items() if v is not None})
         if opts is not None and opts.import_:
             raise pulumi.RunError(
@@ -212,16 +174,11 @@ class Model(dyn.Resource, module="enkrypt", name="Model"):
                 "declare it with adopt_existing=True (the next `pulumi up` takes it over), or run "
                 "`pulumi-enkrypt export` to write the program for every model of the account."
             )
-        for key in ("model_saved_name", "model_version", "model_config"):
-            if props.get(key) is None and not (opts and opts.urn):
-                raise TypeError(f"Missing required property '{key}'")
+        check_required(props, opts)
         _warn_unknown_provider(props.get("model_config"))
         _claim_identity(resource_name, props.get("model_saved_name"), props.get("model_version"))
         # The same name and version replaced in place (`pulumi up --replace`) must go before it comes back:
         # created first, it would meet itself (409), and the delete that follows would remove the new one.
         if opts is None or opts.delete_before_replace is None:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-        props = secret_wrapped(props)
-        for key in COMPUTED_OUTPUTS:  # declared so the engine fills them in as outputs
-            props[key] = None
-        super().__init__(ModelProvider(), resource_name, props, opts)
+        return ModelProvider(), secret_wrapped(props), opts

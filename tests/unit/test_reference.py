@@ -150,3 +150,27 @@ def test_reference_states_each_constraint_the_wire_enforces() -> None:
 def test_reference_says_types_are_strict() -> None:
     text = REFERENCE.read_text()
     assert "port=True" in text and "443.0" in text
+
+
+def test_reference_names_each_output_type_and_the_lookup_result() -> None:
+    """The outputs section names the output class of every nested object (by its input path), the computed
+    outputs with their types, and every field of GetModelResult."""
+    import typing
+
+    from pulumi_enkrypt import outputs
+
+    text = REFERENCE.read_text()
+    outputs_part = text[text.index("## Outputs") : text.index("## `get_model`")]
+    lookup_part = text[text.index("## `get_model`") :]
+    nested = {path.replace("[]", "") for path, *_ in _wire_fields() if path.startswith("model_config")}
+    for name in outputs.__all__:
+        if name == "GetModelResult":
+            continue
+        line = next((line for line in outputs_part.splitlines() if line.startswith(f"- `outputs.{name}`: ")), None)
+        assert line is not None, f"outputs.{name} is not in docs/reference.md"
+        assert line.split(": ", 1)[1].strip("`").replace("[]", "") in nested, line
+    for key, kind in {"model_id": "integer", "created_at": "string", "updated_at": "string"}.items():
+        assert f"- `{key}` ({kind}): " in outputs_part
+    assert "`Output[outputs.ModelConfig]`" in outputs_part
+    fields = set(typing.get_type_hints(outputs.GetModelResult.__init__)) - {"return"}
+    assert fields == {line[3:].split("`")[0] for line in lookup_part.splitlines() if line.startswith("- `")}
