@@ -8,7 +8,6 @@ is a plain function that calls Enkrypt from the program, with the same credentia
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pulumi
@@ -16,32 +15,12 @@ import pulumi.runtime
 from pulumi.output import UNKNOWN
 
 from .kinds import MODEL, Kind
+from .outputs import GetModelResult
 from .secrets import map_secrets, secret_strings
 from .settings import NAMESPACE, read_settings
 
 if TYPE_CHECKING:
     from ._client import EnkryptClient
-
-
-@dataclass(frozen=True)
-class GetModelResult:
-    """A model as Enkrypt holds it."""
-
-    id: str
-    """``"<model_saved_name>:<model_version>"``."""
-    model_saved_name: str
-    model_version: str
-    model_id: int | None
-    testing_for: str | None
-    model_name: str | None
-    certifications: list[str]
-    model_config: Mapping[str, Any] = field(repr=False)
-    """The stored configuration. Each secret field (API keys, JWT settings, secret auth fields, header
-    values, curl command) is a secret ``pulumi.Output``: exported or logged, it stays ``[secret]``."""
-    project_name: str | None
-    created_at: str | None
-    updated_at: str | None
-    is_sample: bool
 
 
 T = TypeVar("T")

@@ -20,6 +20,7 @@ from .inputs import ModelArgs, ModelArgsDict
 from .provider import ModelProvider
 from .schema_facts import KNOWN_VALUES, SECRET_PATHS
 from .settings import KEY_STRICT_PROVIDERS, NAMESPACE
+from .spec import SECRET_REVISIONS
 
 _INPUT_MODULE = "pulumi_enkrypt.inputs"
 
@@ -181,4 +182,6 @@ class Model(ModelResource, module="enkrypt", name="Model"):
         # created first, it would meet itself (409), and the delete that follows would remove the new one.
         if opts is None or opts.delete_before_replace is None:
             opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-        return ModelProvider(), secret_wrapped(props), opts
+        props = secret_wrapped(props)
+        props.setdefault(SECRET_REVISIONS, None)  # computed by check: declared so it is an output property
+        return ModelProvider(), props, opts

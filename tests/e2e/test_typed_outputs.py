@@ -41,6 +41,7 @@ pulumi.export("classes", pulumi.Output.unsecret(agent.model_config.apply(lambda 
 ])))
 pulumi.export("unset_model_name_is_none", agent.model_name.apply(lambda name: name is None))
 pulumi.export("model_id_is_int", together.model_id.apply(lambda i: type(i) is int))
+pulumi.export("secret_revisions", together.secret_revisions)
 """
 
 SECRETS = [CONFIG_TOGETHER_KEY, CONFIG_AWS_SECRET, PROGRAM_HF_KEY, PROGRAM_HEADER_TOKEN, PROGRAM_CURL_TOKEN]
@@ -55,6 +56,7 @@ def test_a_program_reads_typed_outputs_and_the_secrets_stay_secret(
     shown = p.outputs()
     assert shown["classes"] == ["ModelConfig", "Endpoint", "CustomHeader", "Tool", "Metadata", "int", "int"]
     assert shown["unset_model_name_is_none"] is True and shown["model_id_is_int"] is True
+    assert shown["secret_revisions"] == {"model_config.apikeys": 1}
     # Read from a secret (model_config holds API keys), so secret: even the host.
     for key in ("host", "port", "host_by_key", "header_value", "together_config"):
         assert shown[key] == "[secret]", key
