@@ -156,18 +156,24 @@ def normalize(kind: Kind, obj: Mapping[str, Any]) -> dict[str, Any]:
     return _walk_declared(obj, request_model(kind), "", keep)
 
 
-def strip_unknown(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop keys the schema does not declare (the server ignores them rather than failing)."""
-    return _walk_declared(obj, ModelRequest, "", lambda path, key, value: key in _declared_at(path))
+def strip_unknown(obj: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
+    """Drop keys the schema does not declare, at every depth (the server ignores them rather than failing)."""
+    return _declared_only(request_model(kind), obj)
 
 
-def _declared_at(path: str) -> dict[str, tuple[type[WireModel] | None, bool]]:
-    model: type[WireModel] = ModelRequest
-    for part in filter(None, path.replace("[*]", "").split(".")):
-        nested = _declared(model)[part][0]
-        assert nested is not None
-        model = nested
-    return _declared(model)
+def _declared_only(model: type[WireModel], obj: Mapping[str, Any]) -> dict[str, Any]:
+    declared = _declared(model)
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key not in declared:
+            continue
+        nested, is_list = declared[key]
+        if nested is not None and is_list and isinstance(value, list):
+            value = [_declared_only(nested, v) if isinstance(v, Mapping) else v for v in value]
+        elif nested is not None and isinstance(value, Mapping):
+            value = _declared_only(nested, value)
+        out[key] = value
+    return out
 
 
 # --------------------------------------------------------------------------------------------- validation

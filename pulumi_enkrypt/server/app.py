@@ -10,7 +10,7 @@ import hashlib
 import inspect
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
@@ -100,22 +100,6 @@ def sample_body(kind: Kind, index: int) -> dict[str, Any] | None:
     return body
 
 
-def _declared_only(model: type[wire.WireModel], obj: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop keys the schema does not declare, at every depth (the server ignores them rather than failing)."""
-    declared = {f.alias or name: wire.nested_model(f.annotation) for name, f in model.model_fields.items()}
-    out: dict[str, Any] = {}
-    for key, value in obj.items():
-        if key not in declared:
-            continue
-        nested, is_list = declared[key]
-        if nested is not None and is_list and isinstance(value, list):
-            value = [_declared_only(nested, v) if isinstance(v, Mapping) else v for v in value]
-        elif nested is not None and isinstance(value, Mapping):
-            value = _declared_only(nested, value)
-        out[key] = value
-    return out
-
-
 def _keep_given_ints(dumped: Any, given: Any) -> Any:
     """Echo 20 as 20, not 20.0: pydantic turns ints into floats for float fields."""
     if isinstance(dumped, dict) and isinstance(given, dict):
@@ -131,7 +115,7 @@ def clean_body(raw: Any, strict_providers: bool, kind: Kind = MODEL) -> dict[str
     """Normalize (nulls and empty enum strings are absent), ignore unknown keys, validate, type."""
     if not isinstance(raw, dict):
         raise invalid([wire.FieldError("body", "must be a JSON object")])
-    cleaned = _declared_only(wire.request_model(kind), wire.normalize(kind, raw))
+    cleaned = wire.strip_unknown(wire.normalize(kind, raw), kind)
     # The wire schema holds every rule, names included (they travel in identity headers later), so the
     # server refuses exactly what the provider's check refuses.
     model, errors = wire.validate(kind, cleaned, strict_providers=strict_providers)

@@ -6,7 +6,7 @@ import copy
 from typing import Any, Literal
 
 from pulumi_enkrypt.kinds import Kind
-from pulumi_enkrypt.secrets import secret_values_at
+from pulumi_enkrypt.secrets import map_secrets, secret_values_at
 
 from .store import Stored
 
@@ -33,13 +33,7 @@ def _holders(obj: dict[str, Any], path: str) -> list[Any]:
 def mask(kind: Kind, body: dict[str, Any]) -> dict[str, Any]:
     """Every string under a secret path becomes ``********``, except enum values (``jwt_method``): they are
     no secret, and masking them would break the SDK's parser and the schema."""
-    masked = copy.deepcopy(body)
-    for path in kind.facts.secret_paths:
-        parent, _, leaf = path.rpartition(".")
-        leaf = leaf.removesuffix("[*]")
-        for holder in _holders(masked, parent):
-            if isinstance(holder, dict) and leaf in holder:
-                holder[leaf] = _mask_strings(holder[leaf])
+    masked = map_secrets(body, _mask_strings, kind.facts.secret_paths)
     for path in kind.facts.known_values:
         parent, _, leaf = path.rpartition(".")
         if "[*]" in path:
