@@ -16,20 +16,10 @@ Build a client from the stack's settings with ``EnkryptClient.from_settings(sett
 
 from __future__ import annotations
 
+from . import _exceptions
 from ._api import HEADER_MODEL, HEADER_REFRESH, HEADER_VERSION, PATH_ADD, PATH_DELETE, PATH_GET, PATH_LIST, PATH_MODIFY
 from ._client import DEFAULT_TIMEOUT, EnkryptClient
-from ._exceptions import (
-    EnkryptAuthError,
-    EnkryptConflictError,
-    EnkryptConnectionError,
-    EnkryptError,
-    EnkryptMaybeCommittedError,
-    EnkryptNotFoundError,
-    EnkryptRateLimitError,
-    EnkryptServerError,
-    EnkryptValidationError,
-    FieldError,
-)
+from ._exceptions import *  # noqa: F403  (every error, and FieldError: _exceptions.__all__)
 from ._retry import parse_retry_after
 from .secrets import scrub, secret_values
 
@@ -43,18 +33,9 @@ __all__ = [
     "PATH_GET",
     "PATH_LIST",
     "PATH_MODIFY",
-    "EnkryptAuthError",
     "EnkryptClient",
-    "EnkryptConflictError",
-    "EnkryptConnectionError",
-    "EnkryptError",
-    "EnkryptMaybeCommittedError",
-    "EnkryptNotFoundError",
-    "EnkryptRateLimitError",
-    "EnkryptServerError",
-    "EnkryptValidationError",
-    "FieldError",
     "parse_retry_after",
     "scrub",
     "secret_values",
 ]
+__all__ += _exceptions.__all__

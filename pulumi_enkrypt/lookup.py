@@ -18,6 +18,7 @@ from .kinds import MODEL, Kind
 from .outputs import GetModelResult
 from .secrets import map_secrets, secret_strings
 from .settings import NAMESPACE, read_settings
+from .spec import unhoisted
 
 if TYPE_CHECKING:
     from ._client import EnkryptClient
@@ -26,20 +27,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _unhoisted(kind: Kind, obj: Mapping[str, Any]) -> dict[str, Any]:
-    """The object with the fields a response shape lifted to the top level put back where they belong."""
-    out = dict(obj)
-    if kind.hoisted_into:
-        holder = dict(out.get(kind.hoisted_into) or {})
-        for key in kind.facts.hoisted_fields:
-            if key not in holder and key in out:
-                holder[key] = out[key]
-        out[kind.hoisted_into] = holder
-    return out
-
-
 def _result(model: Mapping[str, Any]) -> GetModelResult:
-    model = _unhoisted(MODEL, model)
+    model = unhoisted(model, MODEL)
     config = model["model_config"]
     name, version = str(model["model_saved_name"]), str(model["model_version"])
     return GetModelResult(
@@ -76,7 +65,7 @@ def lookup(kind: Kind, identity: Sequence[str]) -> dict[str, Any]:
     """The object, with each secret field a secret ``pulumi.Output``. Raises ``EnkryptNotFoundError``."""
     with _client() as api:
         found = api.get(kind, identity)
-    return map_secrets(_unhoisted(kind, found), pulumi.Output.secret, kind.facts.secret_paths)
+    return map_secrets(unhoisted(found, kind), pulumi.Output.secret, kind.facts.secret_paths)
 
 
 def lookup_output(
@@ -102,7 +91,7 @@ def lookup_output(
             from ._exceptions import EnkryptNotFoundError
 
             raise EnkryptNotFoundError(f"no {kind.describe(tuple(wanted))}", status=404)
-        result = build(_unhoisted(kind, found))
+        result = build(unhoisted(found, kind))
         if secret_strings(found, kind.facts.secret_paths):
             return pulumi.Output.secret(result)
         return result

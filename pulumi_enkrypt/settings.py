@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn, Protocol
+from typing import Any, Final, NoReturn, Protocol, TypeVar
 
 __all__ = [
     "CONFIG_KEYS",
@@ -204,29 +204,14 @@ def read_settings(
     raw_url, url_source = _pick(values, env, KEY_BASE_URL, (ENV_BASE_URL,))
     base_url = _normalise_base_url(raw_url, url_source) if raw_url is not None else DEFAULT_BASE_URL
 
-    raw_attempts, attempts_source = _pick(values, env, KEY_MAX_ATTEMPTS, (ENV_MAX_ATTEMPTS,))
-    max_attempts = DEFAULT_MAX_ATTEMPTS
-    if raw_attempts is not None:
-        try:
-            max_attempts = int(raw_attempts)
-        except ValueError:
-            max_attempts = 0
-        if not 1 <= max_attempts <= MAX_MAX_ATTEMPTS:
-            raise SettingsError(
-                f"{attempts_source} must be a whole number from 1 to {MAX_MAX_ATTEMPTS}, got {raw_attempts!r}"
-            )
-
-    raw_timeout, timeout_source = _pick(values, env, KEY_TIMEOUT, (ENV_TIMEOUT,))
-    timeout = DEFAULT_TIMEOUT_SECONDS
-    if raw_timeout is not None:
-        try:
-            timeout = float(raw_timeout)
-        except ValueError:
-            timeout = math.nan
-        if not (math.isfinite(timeout) and 0 < timeout <= 3600):
-            raise SettingsError(
-                f"{timeout_source} must be a number of seconds above 0 and at most 3600, got {raw_timeout!r}"
-            )
+    max_attempts = _number(
+        values, env, KEY_MAX_ATTEMPTS, ENV_MAX_ATTEMPTS, int, DEFAULT_MAX_ATTEMPTS,
+        lambda n: 1 <= n <= MAX_MAX_ATTEMPTS, f"a whole number from 1 to {MAX_MAX_ATTEMPTS}",
+    )  # fmt: skip
+    timeout = _number(
+        values, env, KEY_TIMEOUT, ENV_TIMEOUT, float, DEFAULT_TIMEOUT_SECONDS,
+        lambda t: math.isfinite(t) and 0 < t <= 3600, "a number of seconds above 0 and at most 3600",
+    )  # fmt: skip
 
     return Settings(
         base_url=base_url,
@@ -236,6 +221,32 @@ def read_settings(
         strict_providers=_flag(values, env, KEY_STRICT_PROVIDERS, ENV_STRICT_PROVIDERS),
         adopt_existing=_flag(values, env, KEY_ADOPT_EXISTING, ENV_ADOPT_EXISTING),
     )
+
+
+_N = TypeVar("_N", int, float)
+
+
+def _number(
+    values: Mapping[str, Any] | None,
+    env: Mapping[str, str],
+    key: str,
+    env_name: str,
+    parse: Callable[[str], _N],
+    default: _N,
+    valid: Callable[[_N], bool],
+    expected: str,
+) -> _N:
+    """A numeric setting, or its default; an invalid one is a SettingsError naming where it came from."""
+    raw, source = _pick(values, env, key, (env_name,))
+    if raw is None:
+        return default
+    try:
+        value = parse(raw)
+    except ValueError:
+        raise SettingsError(f"{source} must be {expected}, got {raw!r}") from None
+    if not valid(value):
+        raise SettingsError(f"{source} must be {expected}, got {raw!r}")
+    return value
 
 
 def _flag(config: Mapping[str, Any] | None, env: Mapping[str, str], key: str, env_name: str) -> bool:

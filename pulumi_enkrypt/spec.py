@@ -184,6 +184,19 @@ def _set_path(node: dict[str, Any], parts: list[str], value: Any) -> None:
     node[parts[-1]] = value
 
 
+def unhoisted(obj: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
+    """The object with the fields a response shape copied to the top level (and may have dropped from their
+    object: the documented shape does) put back where they belong."""
+    out = dict(obj)
+    if kind.hoisted_into:
+        holder = dict(out.get(kind.hoisted_into) or {})
+        for key in kind.facts.hoisted_fields:
+            if key not in holder and key in out:
+                holder[key] = out[key]
+        out[kind.hoisted_into] = holder
+    return out
+
+
 def server_view(model: Mapping[str, Any], state: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
     """The inputs as the server now holds them, tolerating both response shapes of the contract.
 
@@ -191,14 +204,7 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any], kind: Kind =
     (secrets) keeps its value from ``state``, so neither shows up as drift; a secret the server returns in
     clear and different is drift.
     """
-    view = {k: v for k, v in model.items() if k in kind.facts.top_level_fields}
-    if kind.hoisted_into:
-        # The documented shape copies these to the top level (and may drop them from their object).
-        holder = dict(view.get(kind.hoisted_into) or {})
-        for key in kind.facts.hoisted_fields:
-            if key not in holder and key in model:
-                holder[key] = model[key]
-        view[kind.hoisted_into] = holder
+    view = {k: v for k, v in unhoisted(model, kind).items() if k in kind.facts.top_level_fields}
     for path in kind.unechoed:
         parts = path.split(".")
         has_state, state_value = _get_path(state, parts)
