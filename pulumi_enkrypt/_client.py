@@ -63,7 +63,14 @@ from ._retry import (
 from ._version import __version__
 from .kinds import MODEL, Kind
 from .secrets import scrub, secret_values
-from .settings import DEFAULT_MAX_ATTEMPTS, DEFAULT_TIMEOUT_SECONDS, ENV_BASE_URL, KEY_BASE_URL, NAMESPACE
+from .settings import (
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_TIMEOUT_SECONDS,
+    ENV_BASE_URL,
+    KEY_BASE_URL,
+    NAMESPACE,
+    base_url_problem,
+)
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -182,11 +189,9 @@ class EnkryptClient:
         secrets: Iterable[str] = (),
     ) -> None:
         base_url = base_url.strip().rstrip("/")
-        parsed = httpx.URL(base_url)
-        if parsed.scheme not in ("http", "https") or not parsed.host:
-            raise ValueError(f"Enkrypt base URL must be an http(s) URL, got {base_url!r}")
-        if parsed.userinfo:
-            raise ValueError("Enkrypt base URL must not carry credentials (user:password@)")
+        problem = base_url_problem(base_url)
+        if problem is not None:
+            raise ValueError(f"Enkrypt base URL {problem}, got {base_url!r}")
         if not api_key or not api_key.strip():
             raise ValueError("Enkrypt API key is empty")
         if not api_key.strip().isascii() or not api_key.strip().isprintable():
@@ -199,8 +204,7 @@ class EnkryptClient:
             timeout = httpx.Timeout(float(timeout), connect=min(MAX_CONNECT_SECONDS, float(timeout)))
 
         self.base_url = base_url
-        # What messages show: the base URL without query or fragment (settings refuses both anyway).
-        self._shown_base_url = str(parsed.copy_with(query=None, fragment=None)).rstrip("/")
+        self._shown_base_url = base_url  # what messages show: it holds no credentials, query or fragment
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max

@@ -159,22 +159,30 @@ def _pick(
     return None, f"{NAMESPACE}:{key}"
 
 
-def _normalise_base_url(value: str, source: str) -> str:
+def base_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be Enkrypt's base URL, or None. The one rule: settings and the client both use it."""
     import httpx
 
-    url = value.strip().rstrip("/")
-    config_key = f"{NAMESPACE}:{KEY_BASE_URL}"
-    where = config_key if source == config_key else f"{source} (read because {config_key} is not set)"
     try:
         parsed = httpx.URL(url)
     except Exception as exc:  # httpx.InvalidURL and friends
-        raise SettingsError(f"{where} is not a valid URL: {value!r} ({exc})") from None
+        return f"is not a valid URL ({exc})"
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise SettingsError(f"{where} must be an http:// or https:// URL such as {DEFAULT_BASE_URL}, got {value!r}")
+        return f"must be an http:// or https:// URL such as {DEFAULT_BASE_URL}"
     if parsed.userinfo:
-        raise SettingsError(f"{where} must not contain credentials (user:password@); use enkrypt:apiKey")
+        return f"must not contain credentials (user:password@); use {NAMESPACE}:{KEY_API_KEY}"
     if parsed.query or parsed.fragment:
-        raise SettingsError(f"{where} must not contain a query string or fragment, got {value!r}")
+        return "must not contain a query string or fragment"
+    return None
+
+
+def _normalise_base_url(value: str, source: str) -> str:
+    url = value.strip().rstrip("/")
+    config_key = f"{NAMESPACE}:{KEY_BASE_URL}"
+    where = config_key if source == config_key else f"{source} (read because {config_key} is not set)"
+    problem = base_url_problem(url)
+    if problem is not None:
+        raise SettingsError(f"{where} {problem}, got {value!r}")
     return url
 
 
