@@ -1,8 +1,9 @@
-"""Manage Enkrypt AI model endpoints as code with Pulumi.
+"""Manage Enkrypt AI model endpoints and guardrails policies as code with Pulumi.
 
-``Model`` is the resource; its inputs are the ``...Args`` classes (or their ``...ArgsDict`` plain-dict
-forms) in :mod:`pulumi_enkrypt.inputs`, its nested outputs the classes of :mod:`pulumi_enkrypt.outputs`
-(``model.model_config`` is an ``Output[outputs.ModelConfig]``); ``get_model`` looks up an existing model.
+``Model`` and ``GuardrailsPolicy`` are the resources; their inputs are the ``...Args`` classes (or their
+``...ArgsDict`` plain-dict forms) in :mod:`pulumi_enkrypt.inputs`, their nested outputs the classes of
+:mod:`pulumi_enkrypt.outputs` and :mod:`pulumi_enkrypt.guardrails_policy_outputs` (``model.model_config`` is an
+``Output[outputs.ModelConfig]``); ``get_model`` and ``get_guardrails_policy`` look up existing ones.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -10,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 from . import outputs as outputs  # the module, as in Pulumi's SDKs (`pulumi_enkrypt.outputs.ModelConfig`)
 from .enums import *  # noqa: F403
 from .enums import __all__ as _enum_names
+from .guardrails_policy_outputs import GetGuardrailsPolicyResult
 from .inputs import *  # noqa: F403
 from .inputs import __all__ as _input_names
-from .lookup import get_model, get_model_output
+from .lookup import get_guardrails_policy, get_guardrails_policy_output, get_model, get_model_output
 from .outputs import GetModelResult
-from .resource import Model
+from .resource import GuardrailsPolicy, Model
 
 __all__ = [
     "EnkryptAuthError",
@@ -22,8 +24,12 @@ __all__ = [
     "EnkryptError",
     "EnkryptNotFoundError",
     "EnkryptValidationError",
+    "GetGuardrailsPolicyResult",
     "GetModelResult",
+    "GuardrailsPolicy",
     "Model",
+    "get_guardrails_policy",
+    "get_guardrails_policy_output",
     "get_model",
     "get_model_output",
     *_enum_names,

@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from . import _api
+from . import guardrails_policy_facts as policy_facts
 from . import schema_facts as model_facts
 
 
@@ -83,6 +84,9 @@ class Facts:
     integer_paths: frozenset[str]
     known_values: Mapping[str, tuple[str, ...]]
     adopt_input: str
+    server_defaults: Mapping[str, Any] = field(default_factory=dict)
+    """What the service fills in for a field or an object left out (nested like a body): where the program
+    set nothing, reading it back is no drift."""
 
     @classmethod
     def of(cls, module: ModuleType) -> Facts:
@@ -96,6 +100,7 @@ class Facts:
             integer_paths=module.INTEGER_PATHS,
             known_values=module.KNOWN_VALUES,
             adopt_input=module.ADOPT_EXISTING,
+            server_defaults=getattr(module, "SERVER_DEFAULTS", {}),
         )
 
 
@@ -129,6 +134,8 @@ class Kind:
     sample: Mapping[str, Any] | None = None
     """A body the platform seeds in every project (``is_sample``); ``{n}`` in an identity field is the
     sample's number, so a body without it is one sample however many are asked for."""
+    closed: tuple[str, ...] = ()
+    """Objects of a body whose unknown keys the local server rejects (422 naming the path) rather than drops."""
 
     @property
     def type_token(self) -> str:
@@ -236,6 +243,60 @@ MODEL = Kind(
             "system_prompt": "",
             "metadata": {},
             "default_request_options": {},
+        },
+    },
+)
+
+
+POLICY = Kind(
+    name="GuardrailsPolicy",
+    noun="guardrails policy",
+    plural_noun="guardrails policies",
+    identity=("name",),
+    api=Api(
+        add="/guardrails/add-policy",
+        get="/guardrails/get-policy",
+        modify="/guardrails/modify-policy",
+        delete="/guardrails/delete-policy",
+        list="/guardrails/list-policies",
+        list_key="policies",
+        identity_headers={"name": "X-Enkrypt-Policy"},
+        id_field="policy_id",
+        # [unknown] 10.1 status codes and bodies: we take the emulator's (section 8): 404 "Policy not found",
+        # 409 "Policy already exists", 422 with the failing paths; the provider classifies by status only.
+        messages=Messages.standard("Policy"),
+        delete_echo=("policy_id", "project_name"),
+        identity_help={"name": "The policy's name"},
+    ),
+    facts=Facts.of(policy_facts),
+    wire_model="pulumi_enkrypt._guardrails_policy_wire_gen:GuardrailsPolicyRequest",
+    label="guardrails policy named {0!r}",
+    # [unknown] 10.2: the service fills absent detectors and fields with defaults (facts.server_defaults, read
+    # back as no drift) and a modify is a full replace (the provider always sends the whole body). Unknown
+    # detector keys: the provider's check rejects them, and so does the local server (422 naming the path),
+    # where the real service may drop them; either way nothing unknown is ever sent.
+    closed=("detectors",),
+    # [unknown] 10.3: description may be empty: the resource sends "" when the program sets none (never the
+    # SDK's "guardrails policy"), which works whether or not the service requires the field.
+    # [unknown] 10.7: policies have a name space of their own (a guardrail of the same name is another object).
+    # [unknown] 10.9: renames are not used: a change of name is a replace, so the id surviving one is moot.
+    # [unknown] 10.10: samples may be modified and deleted like any policy (the local server does not guard
+    # them); a program never declares one unless it means to take it over (adopt_existing).
+    # [unknown] 10.13: names are case-sensitive, latin-1, without leading or trailing blanks (the header-value
+    # format, checked before any request); no length limit is known, so none is imposed.
+    sample={
+        "name": "Sample Airline Guardrail",
+        "description": "Guardrails for an airline's customer support assistant",
+        "detectors": {
+            "injection_attack": {"enabled": True},
+            "nsfw": {"enabled": True},
+            "toxicity": {"enabled": True},
+            "pii": {"enabled": True, "entities": ["pii", "secrets"]},
+            "policy_violation": {
+                "enabled": True,
+                "policy_text": "Only discuss flights, bookings, baggage and airline services.",
+                "need_explanation": True,
+            },
         },
     },
 )

@@ -1,5 +1,6 @@
 """Lookups of existing objects, like a generated SDK's ``get_*``: written once against a ``Kind``
-(``lookup``, ``lookup_output``), with ``get_model`` and ``get_model_output`` for models.
+(``lookup``, ``lookup_output``), with ``get_model`` and ``get_model_output`` for models and
+``get_guardrails_policy`` and ``get_guardrails_policy_output`` for guardrails policies.
 
 Dynamic providers cannot serve invokes (``Resource.get`` and ``import`` do not work for them), so a lookup
 is a plain function that calls Enkrypt from the program, with the same credentials as the provider.
@@ -14,7 +15,8 @@ import pulumi
 import pulumi.runtime
 from pulumi.output import UNKNOWN
 
-from .kinds import MODEL, Kind
+from .guardrails_policy_outputs import GetGuardrailsPolicyResult
+from .kinds import MODEL, POLICY, Kind
 from .outputs import GetModelResult
 from .secrets import map_secrets, secret_strings
 from .settings import NAMESPACE, read_settings
@@ -117,3 +119,29 @@ def get_model_output(
     preview, a model that does not exist yet because a resource of the program will create it is unknown,
     as any output of that resource is, rather than an error."""
     return lookup_output(MODEL, (model_saved_name, model_version), _result)
+
+
+def _policy_result(policy: Mapping[str, Any]) -> GetGuardrailsPolicyResult:
+    name = str(policy["name"])
+    return GetGuardrailsPolicyResult(
+        id=POLICY.resource_id((name,)),
+        name=name,
+        description=policy.get("description"),
+        detectors=policy.get("detectors") or {},
+        policy_id=policy.get("policy_id"),
+        project_name=policy.get("project_name"),
+        created_at=policy.get("created_at"),
+        updated_at=policy.get("updated_at"),
+        is_sample=bool(policy.get("is_sample", False)),
+    )
+
+
+def get_guardrails_policy(name: str) -> GetGuardrailsPolicyResult:
+    """Look up an existing guardrails policy by name. Raises ``EnkryptNotFoundError`` if there is none."""
+    return _policy_result(lookup(POLICY, (name,)))
+
+
+def get_guardrails_policy_output(name: pulumi.Input[str]) -> pulumi.Output[GetGuardrailsPolicyResult]:
+    """``get_guardrails_policy`` for an Output argument, e.g. a ``GuardrailsPolicy``'s own ``name``: unknown
+    in a preview while the policy is yet to be created, rather than an error."""
+    return lookup_output(POLICY, (name,), _policy_result)

@@ -3,8 +3,9 @@ delete) written once against a ``Kind``, and one provider class per kind.
 
 The engine runs a provider class in its own process (``python -m pulumi.dynamic``) after unpickling it from
 state. Each is pickled by reference (this module's path and the class names must never move: existing stacks
-hold ``pulumi_enkrypt.provider.ModelProvider``) and carries nothing: credentials arrive through ``configure``
-from the stack's config or the environment, so rotated keys work and no secret is pickled into state.
+hold ``pulumi_enkrypt.provider.ModelProvider`` and ``GuardrailsPolicyProvider``) and carries nothing:
+credentials arrive through ``configure`` from the stack's config or the environment, so rotated keys work and
+no secret is pickled into state.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pulumi.dynamic as dyn
 
-from .kinds import MODEL, Kind
+from .kinds import MODEL, POLICY, Kind
 from .settings import KEY_ADOPT_EXISTING, NAMESPACE, ConfigLike, Settings, SettingsError, read_settings
 
 if TYPE_CHECKING:
@@ -320,3 +321,9 @@ class ModelProvider(KindProvider):
     """Create, read, update and delete Enkrypt models; check and diff locally."""
 
     kind = MODEL
+
+
+class GuardrailsPolicyProvider(KindProvider):
+    """Create, read, update and delete Enkrypt guardrails policies; check and diff locally."""
+
+    kind = POLICY

@@ -1,24 +1,28 @@
-"""The ``Model`` resource: typed inputs in, secrets wrapped, handed to the dynamic provider.
+"""The resources (``Model``, ``GuardrailsPolicy``): typed inputs in, secrets wrapped, handed to the dynamic
+provider.
 
-The schema's part (keyword arguments, required inputs, typed outputs) is generated into ``_model_resource``;
-this module adds the rest: secret wrapping, the provider, identity claims, options and warnings.
+The schema's part of each (keyword arguments, required inputs, typed outputs) is generated
+(``_model_resource``, ``_guardrails_policy_resource``); this module adds the rest, written once for every
+kind: secret wrapping, the provider, identity claims, options; and the model's provider-name warning.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
 import pulumi
 import pulumi.dynamic as dyn
 
-from . import inputs
-from ._model_resource import ModelResource, check_required
-from .inputs import ModelArgs, ModelArgsDict
-from .provider import ModelProvider
-from .schema_facts import KNOWN_VALUES, SECRET_PATHS
+from . import _guardrails_policy_resource, _model_resource, inputs
+from ._guardrails_policy_resource import GuardrailsPolicyResource
+from ._model_resource import ModelResource
+from .inputs import GuardrailsPolicyArgs, GuardrailsPolicyArgsDict, ModelArgs, ModelArgsDict
+from .kinds import MODEL, POLICY, Kind
+from .provider import GuardrailsPolicyProvider, ModelProvider
+from .schema_facts import KNOWN_VALUES
 from .settings import KEY_STRICT_PROVIDERS, NAMESPACE
 from .spec import SECRET_REVISIONS
 
@@ -58,13 +62,13 @@ def _wrap_secret(node: Any, parts: list[str]) -> Any:
     return node
 
 
-def secret_wrapped(props: dict[str, Any]) -> dict[str, Any]:
+def secret_wrapped(props: dict[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
     """The properties with every secret field of the contract wrapped in ``Output.secret``, and every key the
     schema does not declare too: a secret put at the wrong level fails check, and must not be shown with
     the failure."""
-    for path in SECRET_PATHS:
+    for path in kind.facts.secret_paths:
         props = _wrap_secret(props, path.split("."))
-    wrapped: dict[str, Any] = _wrap_undeclared(props, "ModelArgsDict")
+    wrapped: dict[str, Any] = _wrap_undeclared(props, f"{kind.name}ArgsDict")
     return wrapped
 
 
@@ -101,37 +105,72 @@ def _wrap_undeclared(node: Any, typed_dict: str) -> Any:
     return node
 
 
-def _identity_claims() -> dict[tuple[str, str], str]:
-    """Which resource of this program run declared each (name, version). Kept per run: an Automation API
+def _identity_claims() -> dict[tuple[str, ...], str]:
+    """Which resource of this program run declared each (kind, *identity). Kept per run: an Automation API
     program runs several times in one process."""
     from pulumi.runtime import settings
 
     run = settings.SETTINGS
-    claims: dict[tuple[str, str], str] | None = getattr(run, "_enkrypt_model_claims", None)
+    claims: dict[tuple[str, ...], str] | None = getattr(run, "_enkrypt_model_claims", None)
     if claims is None:
         claims = {}
         run._enkrypt_model_claims = claims  # type: ignore[attr-defined]
     return claims
 
 
-def _claim_identity(resource_name: str, name: Any, version: Any) -> None:
-    """Two resources of one program must not declare one model: they would fight over it forever."""
+def _claim_identity(kind: Kind, resource_name: str, values: list[Any], another: str) -> None:
+    """Two resources of one program must not declare one object: they would fight over it forever."""
 
-    def claim(identity: tuple[str, str]) -> None:
+    def claim(identity: tuple[str, ...]) -> None:
         claims = _identity_claims()
-        holder = claims.setdefault(identity, resource_name)
+        holder = claims.setdefault((kind.name, *identity), resource_name)
         if holder != resource_name:
+            named = " ".join(f"{field} {value!r}" for field, value in zip(kind.identity, identity, strict=True))
             message = (
-                f"Model resources {holder!r} and {resource_name!r} both declare model_saved_name "
-                f"{identity[0]!r} model_version {identity[1]!r}; one Enkrypt model can be declared once per "
-                "stack: give one of them another name or version"
+                f"{kind.name} resources {holder!r} and {resource_name!r} both declare {named}; one Enkrypt "
+                f"{kind.noun} can be declared once per stack: give one of them another {another}"
             )
             raise pulumi.RunError(message)
 
-    if isinstance(name, str) and isinstance(version, str):
-        claim((name, version))
-    elif name is not None and version is not None:
-        pulumi.Output.all(name, version).apply(lambda parts: claim((str(parts[0]), str(parts[1]))))
+    if all(isinstance(value, str) for value in values):
+        claim(tuple(values))
+    elif all(value is not None for value in values):
+        pulumi.Output.all(*values).apply(lambda parts: claim(tuple(str(p) for p in parts)))
+
+
+def _prepare_kind(
+    kind: Kind,
+    resource_name: str,
+    args: Any,
+    given: dict[str, Any],
+    opts: pulumi.ResourceOptions | None,
+    *,
+    check_required: Callable[[Mapping[str, Any], pulumi.ResourceOptions | None], None],
+    import_advice: str,
+    another: str,
+    complete: Callable[[dict[str, Any]], None] = lambda props: None,
+) -> tuple[dict[str, Any], pulumi.ResourceOptions | None]:
+    """What every resource does before registering: ``args`` and the keyword arguments as plain properties,
+    ``complete(props)`` (the subclass's own part), identity claimed, secrets wrapped, options set."""
+    props: dict[str, Any] = _plain(args) if args is not None else {}
+    props.update({k: _plain(v) for k, v in given.items() if v is not None})
+    if opts is not None and opts.import_:
+        raise pulumi.RunError(
+            f"{kind.name} {resource_name!r}: ResourceOptions(import_=...) does not work for a dynamic provider "
+            f"(the engine's import never reaches it). To bring an existing Enkrypt {kind.noun} under this stack, "
+            f"declare it with {kind.facts.adopt_input}=True (the next `pulumi up` takes it over){import_advice}."
+        )
+    check_required(props, opts)
+    complete(props)
+    _claim_identity(kind, resource_name, [props.get(field) for field in kind.identity], another)
+    # The same identity replaced in place (`pulumi up --replace`) must go before it comes back: created
+    # first, it would meet itself (409), and the delete that follows would remove the new one.
+    if opts is None or opts.delete_before_replace is None:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
+    props = secret_wrapped(props, kind)
+    if kind.facts.secret_paths:
+        props.setdefault(SECRET_REVISIONS, None)  # computed by check: declared so it is an output property
+    return props, opts
 
 
 def _warn_unknown_provider(config: Any) -> None:
@@ -166,22 +205,52 @@ class Model(ModelResource, module="enkrypt", name="Model"):
         given: dict[str, Any],
         opts: pulumi.ResourceOptions | None,
     ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
-        props: dict[str, Any] = _plain(args) if args is not None else {}
-        props.update({k: _plain(v) for k, v in given.items() if v is not None})
-        if opts is not None and opts.import_:
-            raise pulumi.RunError(
-                f"Model {resource_name!r}: ResourceOptions(import_=...) does not work for a dynamic provider "
-                "(the engine's import never reaches it). To bring an existing Enkrypt model under this stack, "
-                "declare it with adopt_existing=True (the next `pulumi up` takes it over), or run "
-                "`pulumi-enkrypt export` to write the program for every model of the account."
-            )
-        check_required(props, opts)
-        _warn_unknown_provider(props.get("model_config"))
-        _claim_identity(resource_name, props.get("model_saved_name"), props.get("model_version"))
-        # The same name and version replaced in place (`pulumi up --replace`) must go before it comes back:
-        # created first, it would meet itself (409), and the delete that follows would remove the new one.
-        if opts is None or opts.delete_before_replace is None:
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
-        props = secret_wrapped(props)
-        props.setdefault(SECRET_REVISIONS, None)  # computed by check: declared so it is an output property
+        props, opts = _prepare_kind(
+            MODEL,
+            resource_name,
+            args,
+            given,
+            opts,
+            check_required=_model_resource.check_required,
+            import_advice=", or run `pulumi-enkrypt export` to write the program for every model of the account",
+            another="name or version",
+            complete=lambda props: _warn_unknown_provider(props.get("model_config")),
+        )
         return ModelProvider(), props, opts
+
+
+def _default_description(props: dict[str, Any]) -> None:
+    # [unknown] whether the service requires a description: always send one, "" when the program sets none.
+    if props.get("description") is None:
+        props["description"] = ""
+
+
+class GuardrailsPolicy(GuardrailsPolicyResource, module="enkrypt", name="GuardrailsPolicy"):
+    """An Enkrypt AI legacy guardrails policy (``/guardrails/add-policy``): which detectors run, with their
+    settings, identified by its name.
+
+    The resource id is the ``name``. A change of ``name`` replaces the policy; any other change is one
+    ``modify-policy`` call with the full body. Detectors left out are disabled with Enkrypt's defaults, and
+    reading those defaults back is no drift. The keyword arguments and the typed output properties come from
+    the schema (``_guardrails_policy_resource.GuardrailsPolicyResource``, generated).
+    """
+
+    def _prepare(
+        self,
+        resource_name: str,
+        args: GuardrailsPolicyArgs | GuardrailsPolicyArgsDict | None,
+        given: dict[str, Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
+        props, opts = _prepare_kind(
+            POLICY,
+            resource_name,
+            args,
+            given,
+            opts,
+            check_required=_guardrails_policy_resource.check_required,
+            import_advice="",
+            another="name",
+            complete=_default_description,
+        )
+        return GuardrailsPolicyProvider(), props, opts

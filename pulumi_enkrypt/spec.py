@@ -8,6 +8,7 @@ the object's ``Kind`` (``kinds.MODEL`` by default) and reads its facts from ther
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +89,8 @@ def check(
     body = wire.normalize(kind, schema_part(props, kind))
     model, errors = wire.validate(kind, body, strict_providers=strict_providers)
     allowed = {*facts.top_level_fields, *facts.server_fields, facts.adopt_input, SECRET_REVISIONS, "__provider"}
-    errors += [wire.FieldError(k, "is not a field of the Enkrypt model schema") for k in props if k not in allowed]
+    unknown_reason = f"is not a field of the Enkrypt {kind.noun} schema"
+    errors += [wire.FieldError(k, unknown_reason) for k in props if k not in allowed]
     # A placeholder or a mask sent as a secret would overwrite the real secret in Enkrypt.
     for path, value in secret_items(body, facts.secret_paths):
         if (reason := not_real_secret(value)) is not None:
@@ -202,9 +204,13 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any], kind: Kind =
 
     What the server does not echo (``kind.unechoed``: a model's ``rate_per_min``) or echoes masked
     (secrets) keeps its value from ``state``, so neither shows up as drift; a secret the server returns in
-    clear and different is drift.
+    clear and different is drift. What it fills in by default (``kind.facts.server_defaults``: a policy's
+    detectors left out) is left out again where ``state`` has nothing; any other value there is drift.
     """
     view = {k: v for k, v in unhoisted(model, kind).items() if k in kind.facts.top_level_fields}
+    if kind.facts.server_defaults:
+        view = copy.deepcopy(view)
+        _drop_defaults(view, state, kind.facts.server_defaults)
     for path in kind.unechoed:
         parts = path.split(".")
         has_state, state_value = _get_path(state, parts)
@@ -231,6 +237,21 @@ def server_view(model: Mapping[str, Any], state: Mapping[str, Any], kind: Kind =
         if not has_server or is_masked(server_value):
             _set_path(view, parts, state_value)
     return view
+
+
+def _drop_defaults(view: dict[str, Any], state: Mapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Remove from ``view`` each value the server filled in: equal to its default where ``state`` has none
+    (an object: each of its fields so, and then the object if nothing else is left)."""
+    for key, default in defaults.items():
+        if key not in view:
+            continue
+        given = state.get(key)
+        if isinstance(default, Mapping) and isinstance(view[key], dict):
+            _drop_defaults(view[key], given if isinstance(given, Mapping) else {}, default)
+            if given is None and not view[key]:
+                del view[key]
+        elif given is None and view[key] == default:
+            del view[key]
 
 
 def same_model(a: Mapping[str, Any], b: Mapping[str, Any], kind: Kind = MODEL) -> bool:

@@ -157,21 +157,28 @@ def normalize(kind: Kind, obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def strip_unknown(obj: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:
-    """Drop keys the schema does not declare, at every depth (the server ignores them rather than failing)."""
-    return _declared_only(request_model(kind), obj)
+    """Drop keys the schema does not declare, at every depth (the server ignores them rather than failing),
+    except in the objects the kind declares closed (``kind.closed``): there they stay, for validation to
+    reject."""
+    return _declared_only(request_model(kind), obj, "", frozenset(kind.closed))
 
 
-def _declared_only(model: type[WireModel], obj: Mapping[str, Any]) -> dict[str, Any]:
+def _declared_only(
+    model: type[WireModel], obj: Mapping[str, Any], path: str, closed: frozenset[str]
+) -> dict[str, Any]:
     declared = _declared(model)
     out: dict[str, Any] = {}
     for key, value in obj.items():
+        child = f"{path}.{key}" if path else key
         if key not in declared:
+            if path in closed:
+                out[key] = value
             continue
         nested, is_list = declared[key]
         if nested is not None and is_list and isinstance(value, list):
-            value = [_declared_only(nested, v) if isinstance(v, Mapping) else v for v in value]
+            value = [_declared_only(nested, v, child + "[*]", closed) if isinstance(v, Mapping) else v for v in value]
         elif nested is not None and isinstance(value, Mapping):
-            value = _declared_only(nested, value)
+            value = _declared_only(nested, value, child, closed)
         out[key] = value
     return out
 
@@ -237,10 +244,11 @@ def validate_request(
     return model, errors
 
 
-def _errors_of(exc: pydantic.ValidationError) -> list[FieldError]:
+def _errors_of(exc: pydantic.ValidationError, kind: Kind = MODEL) -> list[FieldError]:
     errors = []
+    reasons = {**_REASONS, "extra_forbidden": f"is not a field of the Enkrypt {kind.noun} schema"}
     for err in exc.errors(include_input=False, include_url=False):
-        reason = _REASONS.get(err["type"], err["msg"][:1].lower() + err["msg"][1:])
+        reason = reasons.get(err["type"], err["msg"][:1].lower() + err["msg"][1:])
         errors.append(FieldError(_format_loc(tuple(err["loc"])), reason))
     return errors
 
@@ -258,7 +266,7 @@ def validate(
     try:
         model = request_model(kind).model_validate(obj)
     except pydantic.ValidationError as exc:
-        errors += _errors_of(exc)
+        errors += _errors_of(exc, kind)
     rules = RULES.get(kind.name)
     if rules is not None:
         errors += rules(obj, strict_providers)

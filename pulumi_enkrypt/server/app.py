@@ -25,14 +25,14 @@ from starlette.types import ASGIApp
 
 from pulumi_enkrypt import wire
 from pulumi_enkrypt._api import API_KEY_HEADER, HEADER_REFRESH
-from pulumi_enkrypt.kinds import MODEL, Kind
+from pulumi_enkrypt.kinds import MODEL, POLICY, Kind
 
 from . import schemas
 from .faults import FaultInjector, FaultMiddleware, FaultSettings, Stats, fault_paths
 from .shapes import Shape, render, server_fields
 from .store import Collection, Conflict, NotFound, Store, Stored
 
-KINDS: tuple[Kind, ...] = (MODEL,)
+KINDS: tuple[Kind, ...] = (MODEL, POLICY)
 """The kinds the server serves."""
 SAMPLES_USER = "enkrypt-samples"
 
@@ -112,7 +112,8 @@ def _keep_given_ints(dumped: Any, given: Any) -> Any:
 
 
 def clean_body(raw: Any, strict_providers: bool, kind: Kind = MODEL) -> dict[str, Any]:
-    """Normalize (nulls and empty enum strings are absent), ignore unknown keys, validate, type."""
+    """Normalize (nulls and empty enum strings are absent), ignore unknown keys (but in the objects the kind
+    declares closed: a policy's unknown detector is a 422 naming its path), validate, type."""
     if not isinstance(raw, dict):
         raise invalid([wire.FieldError("body", "must be a JSON object")])
     cleaned = wire.strip_unknown(wire.normalize(kind, raw), kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pulumi_enkrypt.kinds import Kind
@@ -59,6 +60,18 @@ def server_fields(kind: Kind, stored: Stored) -> dict[str, Any]:
     }
 
 
+def with_defaults(body: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """The body with what the service fills in for a field or an object left out (section 8 of the
+    guardrails contract: every detector, with its default fields)."""
+    out = dict(body)
+    for key, default in defaults.items():
+        if out.get(key) is None:
+            out[key] = copy.deepcopy(default)
+        elif isinstance(default, Mapping) and isinstance(out[key], dict):
+            out[key] = with_defaults(out[key], default)
+    return out
+
+
 def _drop(body: dict[str, Any], path: str) -> None:
     *parents, leaf = path.split(".")
     for part in parents:
@@ -75,6 +88,7 @@ def render(kind: Kind, stored: Stored, shape: Shape, mask_secrets: bool) -> dict
     ``ModelJwtConfig.from_dict(None)`` crashes, so absent must stay absent.
     """
     body = mask(kind, stored.body) if mask_secrets else copy.deepcopy(stored.body)
+    body = with_defaults(body, kind.facts.server_defaults)
     server = server_fields(kind, stored)
     if shape == "sdk":
         merged = {**body, **server}
