@@ -54,7 +54,7 @@ class GuardrailsPolicyResource(dyn.Resource):
         :param resource_name: The Pulumi name of the resource.
         :param args: All inputs at once, as ``GuardrailsPolicyArgs`` or a plain dict; keyword arguments override them.
         :param opts: Options for the resource.
-        :param name: The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters.
+        :param name: The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Policy), which carries no other characters.
         :param detectors: The detectors of a policy; each one left out is disabled, with the service's defaults.
         :param description: What the policy is for (sent as an empty string when not set).
         :param adopt_existing: When a guardrails policy with this name already exists in Enkrypt, take it over (modify it to match) instead of failing. Default false. Not sent to Enkrypt; changing it changes nothing remotely.
@@ -86,7 +86,7 @@ class GuardrailsPolicyResource(dyn.Resource):
     @property
     @pulumi.getter(name="name")
     def name(self) -> pulumi.Output[str]:
-        """The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
+        """The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Policy), which carries no other characters."""
         return pulumi.get(self, "name")  # type: ignore[no-any-return]
 
     @property

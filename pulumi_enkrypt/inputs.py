@@ -2756,7 +2756,7 @@ class GuardrailsPolicyArgsDict(TypedDict):
     """A legacy guardrails policy of Enkrypt AI: which detectors run on a text, with their settings."""
 
     name: pulumi.Input[str]
-    """The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
+    """The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Policy), which carries no other characters."""
     description: NotRequired[pulumi.Input[str]]
     """What the policy is for (sent as an empty string when not set)."""
     detectors: pulumi.Input['DetectorsArgsDict']
@@ -2777,7 +2777,7 @@ class GuardrailsPolicyArgs:
     ) -> None:
         """A legacy guardrails policy of Enkrypt AI: which detectors run on a text, with their settings.
 
-        :param name: The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters.
+        :param name: The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Policy), which carries no other characters.
         :param detectors: The detectors of a policy; each one left out is disabled, with the service's defaults.
         :param description: What the policy is for (sent as an empty string when not set).
         :param adopt_existing: When a guardrails policy with this name already exists in Enkrypt, take it over (modify it to match) instead of failing. Default false. Not sent to Enkrypt; changing it changes nothing remotely.
@@ -2792,7 +2792,7 @@ class GuardrailsPolicyArgs:
     @property
     @pulumi.getter(name="name")
     def name(self) -> pulumi.Input[str]:
-        """The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
+        """The policy's name. Changing it replaces the guardrails policy. Not empty. Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Policy), which carries no other characters."""
         return pulumi.get(self, "name")  # type: ignore[no-any-return]
 
     @name.setter
