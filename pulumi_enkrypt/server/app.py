@@ -134,6 +134,7 @@ class AdminConfig(BaseModel):
 
     response_shape: Literal["sdk", "documented"] | None = None
     mask_secrets: bool | None = None
+    fill_defaults: bool | None = None
     latency_ms: int | None = Field(default=None, ge=0)
     rate_429: float | None = Field(default=None, ge=0, le=1)
     retry_after: int | None = Field(default=None, ge=0)
@@ -223,9 +224,12 @@ class View:
     shape: Shape
     mask: bool
     strict_providers: bool
+    fill_defaults: bool = True
+    """Fill in what the service fills in for a field left out (a policy's detectors, [unknown] 10.2 of the
+    guardrails contract); off, a body is echoed exactly as sent: the provider must see no drift either way."""
 
     def show(self, kind: Kind, stored: Stored) -> dict[str, Any]:
-        return render(kind, stored, self.shape, self.mask)
+        return render(kind, stored, self.shape, self.mask, fill_defaults=self.fill_defaults)
 
     async def read_body(self, request: Request, kind: Kind) -> dict[str, Any]:
         try:
@@ -374,7 +378,12 @@ def create_app(config: ServerConfig) -> FastAPI:
     # ------------------------------------------------------------------ admin (not part of Enkrypt's API)
 
     def current_config() -> dict[str, Any]:
-        return {"response_shape": view.shape, "mask_secrets": view.mask, **injector.settings.to_dict()}
+        return {
+            "response_shape": view.shape,
+            "mask_secrets": view.mask,
+            "fill_defaults": view.fill_defaults,
+            **injector.settings.to_dict(),
+        }
 
     @app.get("/_emulator/config", include_in_schema=False)
     async def get_config(who: Auth) -> dict[str, Any]:
@@ -387,6 +396,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             view.shape = given.pop("response_shape")
         if "mask_secrets" in given:
             view.mask = given.pop("mask_secrets")
+        if "fill_defaults" in given:
+            view.fill_defaults = given.pop("fill_defaults")
         injector.configure(replace(injector.settings, **given))
         return current_config()
 

@@ -81,14 +81,17 @@ def _drop(body: dict[str, Any], path: str) -> None:
     body.pop(leaf, None)
 
 
-def render(kind: Kind, stored: Stored, shape: Shape, mask_secrets: bool) -> dict[str, Any]:
+def render(
+    kind: Kind, stored: Stored, shape: Shape, mask_secrets: bool, *, fill_defaults: bool = True
+) -> dict[str, Any]:
     """The object as get/list/add/modify return it.
 
     The stored body is already normalized (no null declared fields), which the SDK's parser needs:
     ``ModelJwtConfig.from_dict(None)`` crashes, so absent must stay absent.
     """
     body = mask(kind, stored.body) if mask_secrets else copy.deepcopy(stored.body)
-    body = with_defaults(body, kind.facts.server_defaults)
+    if fill_defaults:
+        body = with_defaults(body, kind.facts.server_defaults)
     server = server_fields(kind, stored)
     if shape == "sdk":
         merged = {**body, **server}

@@ -21,6 +21,7 @@ DETECTORS = {
 @pytest.fixture
 def policies(server: RunningServer) -> RunningServer:
     server.wipe(kind=POLICY)
+    server.admin_config(fill_defaults=True)
     return server
 
 
@@ -83,3 +84,15 @@ def test_the_sample_policy(policies: RunningServer) -> None:
     samples = [p for p in policies.objects(POLICY) if p["is_sample"]]
     assert [p["name"] for p in samples] == ["Sample Airline Guardrail"]
     assert samples[0]["detectors"]["injection_attack"]["enabled"] is True
+
+
+def test_defaults_can_be_switched_off_to_echo_a_body_as_sent(policies: RunningServer) -> None:
+    """Whether the service fills in defaults is [unknown]: the server can show either behaviour."""
+    body = {"name": "Airline Policy", "description": "", "detectors": DETECTORS}
+    assert policies.admin_config(fill_defaults=False)["fill_defaults"] is False
+    with policies.client() as c:
+        added = c.post(POLICY.api.add, json=body).json()["data"]
+        got = c.get(POLICY.api.get, headers={"X-Enkrypt-Policy": "Airline Policy"}).json()
+    assert added["detectors"] == got["detectors"] == DETECTORS
+    policies.admin_config(fill_defaults=True)
+    assert len(policies.objects(POLICY)[0]["detectors"]) == 11  # stored as sent, filled in on output
