@@ -24,12 +24,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pulumi_enkrypt.server.process import RunningServer, start_server
+from tests.support.cli import PYTHON, PulumiCommandError, PulumiProject, ensure_cli
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))  # pulumi_harness
-
-from pulumi_enkrypt.server.process import RunningServer, start_server  # noqa: E402
-
-from pulumi_harness import PYTHON, PulumiCommandError, PulumiProject, ensure_cli  # noqa: E402
 
 API_KEY = "bench-api-key-5d1e8a"
 TOGETHER_KEY = "tgr-bench-secret-9c2f4e7a1b"

@@ -1,20 +1,16 @@
-"""Shared pytest fixtures."""
+"""Shared pytest fixtures. The helpers the tests share are the package `support` (tests/support/__init__.py)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # make `pulumi_harness` importable from any test dir
-
 from pulumi_enkrypt.server.process import RunningServer, start_server
-
-from local_server import E2E_API_KEY
-from pulumi_harness import ensure_cli
+from support.cli import ensure_cli
+from support.server import E2E_API_KEY
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +22,6 @@ def pulumi_cli() -> Path:
         return ensure_cli()
     except RuntimeError as err:
         pytest.fail(f"the pinned Pulumi CLI is unavailable: {err}", pytrace=False)
-
 
 
 @pytest.fixture

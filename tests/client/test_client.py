@@ -38,6 +38,7 @@ from pulumi_enkrypt.client import (
     scrub,
     secret_values,
 )
+from support.bodies import model_body
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -49,32 +50,18 @@ SECRET_AWS = "AKIA-SECRET-ACCESS"
 ALL_SECRETS = (API_KEY, SECRET_APIKEY, SECRET_HEADER, SECRET_JWT, SECRET_AWS)
 
 
-def model_body(name: str = "Test Model", version: str = "v1") -> dict[str, Any]:
-    return {
-        "model_saved_name": name,
-        "model_version": version,
-        "testing_for": "foundationModels",
-        "model_name": "mistralai/Mixtral-8x7B-Instruct-v0.1",
-        "certifications": [],
-        "model_config": {
-            "model_provider": "together",
-            "hosting_type": "External",
-            "model_source": "https://together.ai",
-            "endpoint": {"scheme": "https", "host": "api.together.xyz", "port": 443, "base_path": "/v1"},
-            "paths": {"completions": "/completions", "chat": "/chat/completions"},
-            "auth_data": {
-                "header_name": "Authorization",
-                "header_prefix": "Bearer",
-                "space_after_prefix": True,
-                "aws_access_key_id": SECRET_AWS,
-            },
+def secret_body(name: str = "Test Model", version: str = "v1") -> dict[str, Any]:
+    """The Together model with a secret in each kind of secret field."""
+    return model_body(
+        name,
+        version,
+        model_config={
+            "auth_data": {"aws_access_key_id": SECRET_AWS},
             "apikeys": [SECRET_APIKEY],
             "custom_headers": [{"key": "X-Auth", "value": SECRET_HEADER}],
             "model_jwt_config": {"jwt_url": "https://auth.example.com/token", "jwt_body": SECRET_JWT},
-            "input_modalities": ["text"],
-            "output_modalities": ["text"],
         },
-    }
+    )
 
 
 def stored(body: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +96,7 @@ class FaultServer:
 
     def __init__(self) -> None:
         self.script: deque[Reply] = deque()
-        self.default = Reply(200, {"message": "ok", "data": stored(model_body())})
+        self.default = Reply(200, {"message": "ok", "data": stored(secret_body())})
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
         owner = self
@@ -245,7 +232,7 @@ def assert_clean(exc: BaseException) -> None:
 def test_calls_send_the_documented_requests(
     server: FaultServer, client: EnkryptClient, counted: CountingTransport, waits: pytest.LogCaptureFixture
 ) -> None:
-    body = model_body("Modèle été", "v1")  # latin-1 but not ASCII: must travel as latin-1 bytes
+    body = secret_body("Modèle été", "v1")  # latin-1 but not ASCII: must travel as latin-1 bytes
     server.push(
         Reply(200, {"message": "Model details added successfully", "data": stored(body)}),
         Reply(200, stored(body)),
@@ -284,7 +271,7 @@ def test_calls_send_the_documented_requests(
 
 
 def test_get_without_refresh_cache_omits_the_header(server: FaultServer, client: EnkryptClient) -> None:
-    server.push(Reply(200, stored(model_body())))
+    server.push(Reply(200, stored(secret_body())))
     client.get_model("Test Model", "v1", refresh_cache=False)
     assert "X-Enkrypt-Refresh-Cache" not in server.seen[0].headers
 
@@ -306,7 +293,7 @@ def test_identity_headers_are_checked_before_sending(
 ) -> None:
     for call in (
         lambda: client.get_model(name, version),
-        lambda: client.modify_model(name, version, model_body()),
+        lambda: client.modify_model(name, version, secret_body()),
         lambda: client.delete_model(name, version),
         lambda: client.find_model(name, version),
     ):
@@ -344,7 +331,7 @@ def test_503_retry_after_http_date_is_not_called_early(
     not_before = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2)
     server.push(
         Reply(503, {"message": "busy"}, {"Retry-After": email.utils.format_datetime(not_before, usegmt=True)}),
-        Reply(200, stored(model_body())),
+        Reply(200, stored(secret_body())),
     )
     assert client.get_model("Test Model", "v1")["model_id"] == 7
     assert server.seen[1].at >= not_before.timestamp()
@@ -427,7 +414,7 @@ def test_validation_error_keeps_field_errors_without_inputs(server: FaultServer,
         )
     )
     with pytest.raises(EnkryptValidationError) as info:
-        client.add_model(model_body())
+        client.add_model(secret_body())
     exc = info.value
     assert exc.status == 422
     assert [(e.path, e.reason) for e in exc.field_errors] == [
@@ -442,7 +429,7 @@ def test_validation_error_keeps_field_errors_without_inputs(server: FaultServer,
 def test_unexpected_shapes_raise_enkrypt_error(server: FaultServer, client: EnkryptClient) -> None:
     server.push(Reply(200, {"message": "ok"}), Reply(200, ["not", "an", "object"]))
     with pytest.raises(EnkryptError, match="unexpected response body"):
-        client.add_model(model_body())
+        client.add_model(secret_body())
     with pytest.raises(EnkryptError, match="unexpected response body"):
         client.get_model("Test Model", "v1")
 
@@ -455,7 +442,7 @@ def test_unexpected_shapes_raise_enkrypt_error(server: FaultServer, client: Enkr
 def test_reads_are_retried_after_a_dropped_connection(
     server: FaultServer, client: EnkryptClient, counted: CountingTransport
 ) -> None:
-    server.push(Reply(drop=True), Reply(200, stored(model_body())))
+    server.push(Reply(drop=True), Reply(200, stored(secret_body())))
     assert client.get_model("Test Model", "v1")["model_id"] == 7
     assert len(server.seen) == 2
     assert counted.transport_errors == 1 and counted.attempts == 2
@@ -471,9 +458,9 @@ def test_deletes_are_retried_after_a_dropped_connection(server: FaultServer, cli
 def test_a_write_dropped_after_sending_is_not_retried(
     server: FaultServer, client: EnkryptClient, counted: CountingTransport
 ) -> None:
-    server.push(Reply(drop=True), Reply(200, {"data": stored(model_body())}))
+    server.push(Reply(drop=True), Reply(200, {"data": stored(secret_body())}))
     with pytest.raises(EnkryptMaybeCommittedError) as info:
-        client.add_model(model_body())
+        client.add_model(secret_body())
     exc = info.value
     assert isinstance(exc, EnkryptConnectionError)
     assert exc.maybe_committed and exc.status is None and exc.attempts == 1
@@ -485,7 +472,7 @@ def test_a_write_dropped_after_sending_is_not_retried(
 
 def test_the_read_back_recipe_for_a_maybe_committed_add(server: FaultServer, client: EnkryptClient) -> None:
     """What the provider does: on EnkryptMaybeCommittedError read the model back; equal to what was sent = done."""
-    body = model_body()
+    body = secret_body()
     server.push(Reply(drop=True), Reply(200, stored(body)))
     try:
         created = client.add_model(body)
@@ -499,8 +486,8 @@ def test_the_read_back_recipe_for_a_maybe_committed_add(server: FaultServer, cli
 
 
 def test_a_write_may_be_retried_when_the_caller_allows(server: FaultServer, client: EnkryptClient) -> None:
-    server.push(Reply(drop=True), Reply(200, {"data": stored(model_body())}))
-    assert client.add_model(model_body(), retry_writes_on_disconnect=True)["model_id"] == 7
+    server.push(Reply(drop=True), Reply(200, {"data": stored(secret_body())}))
+    assert client.add_model(secret_body(), retry_writes_on_disconnect=True)["model_id"] == 7
     assert [s.method for s in server.seen] == ["POST", "POST"]
 
 
@@ -508,7 +495,7 @@ def test_a_retried_write_flags_its_final_error_maybe_committed(server: FaultServ
     # The first POST committed but its answer was lost; the retry then meets the model it created.
     server.push(Reply(drop=True), Reply(409, {"message": "Model Test Model:v1 already exists"}))
     with pytest.raises(EnkryptConflictError) as info:
-        client.add_model(model_body(), retry_writes_on_disconnect=True)
+        client.add_model(secret_body(), retry_writes_on_disconnect=True)
     exc = info.value
     assert exc.maybe_committed and exc.attempts == 2 and exc.status == 409
     assert "the write may have been applied" in str(exc)
@@ -520,7 +507,7 @@ def test_a_write_answered_with_a_gateway_error_is_maybe_committed(
 ) -> None:
     server.push(Reply(status, {"message": "upstream failed", "request_id": "gw1"}), Reply(200, {"data": {}}))
     with make_client(server.url, transport=counted) as c, pytest.raises(EnkryptMaybeCommittedError) as info:
-        c.modify_model("Test Model", "v1", model_body())
+        c.modify_model("Test Model", "v1", secret_body())
     assert (info.value.status, info.value.request_id, info.value.maybe_committed) == (status, "gw1", True)
     assert len(server.seen) == 1
     assert counted.statuses == [status]  # one attempt: not retried
@@ -530,9 +517,9 @@ def test_503_on_a_write_is_retried_it_was_not_processed(server: FaultServer, cli
     server.push(
         Reply(503, {"message": "busy"}, {"Retry-After": "0"}),
         Reply(429, {"message": "slow"}),
-        Reply(200, {"data": stored(model_body())}),
+        Reply(200, {"data": stored(secret_body())}),
     )
-    assert client.modify_model("Test Model", "v1", model_body())["model_id"] == 7
+    assert client.modify_model("Test Model", "v1", secret_body())["model_id"] == 7
     assert len(server.seen) == 3
 
 
@@ -549,9 +536,9 @@ def test_read_timeout_on_a_read_is_retried_and_bounded(server: FaultServer) -> N
 
 
 def test_read_timeout_on_a_write_is_maybe_committed(server: FaultServer) -> None:
-    server.push(Reply(200, {"data": stored(model_body())}, delay=1.5))
+    server.push(Reply(200, {"data": stored(secret_body())}, delay=1.5))
     with make_client(server.url, timeout=0.3) as c, pytest.raises(EnkryptMaybeCommittedError) as info:
-        c.add_model(model_body())
+        c.add_model(secret_body())
     assert "ReadTimeout" in str(info.value) and info.value.attempts == 1
     assert len(server.seen) == 1
 
@@ -564,7 +551,7 @@ def test_refused_connections_are_retried_even_for_writes(counted: CountingTransp
         make_client(f"http://127.0.0.1:{port}", max_attempts=3, transport=counted) as c,
         pytest.raises(EnkryptConnectionError) as info,
     ):
-        c.add_model(model_body())
+        c.add_model(secret_body())
     exc = info.value
     assert not isinstance(exc, EnkryptMaybeCommittedError) and not exc.maybe_committed
     assert exc.attempts == 3 and "ConnectError" in str(exc)
@@ -586,13 +573,13 @@ def test_a_connection_error_names_the_url_tried(server: FaultServer) -> None:
         assert "ConnectError" in str(info.value) and info.value.attempts == 2
         assert_clean(info.value)
         with pytest.raises(EnkryptConnectionError) as info:
-            c.add_model(model_body())
+            c.add_model(secret_body())
         assert f"http://127.0.0.1:{port}/api/models/add-model" in str(info.value)
         assert_clean(info.value)
     # A connection dropped after sending names the URL too.
     server.push(Reply(drop=True))
     with make_client(server.url) as c, pytest.raises(EnkryptMaybeCommittedError) as dropped:
-        c.add_model(model_body())
+        c.add_model(secret_body())
     assert f"the connection to {server.url}/models/add-model broke" in str(dropped.value)
     assert_clean(dropped.value)
 
@@ -642,7 +629,7 @@ def test_https_to_a_plain_http_server_fails_at_once_naming_tls(
     port = int(enkrypt_server.url.rsplit(":", 1)[1])
     url = f"https://127.0.0.1:{port}"
     with EnkryptClient(url, API_KEY, max_attempts=6, backoff_base=0.01, backoff_max=0.05, transport=counted) as c:
-        for call, path in [(c.list_models, "/models/list-models"), (lambda: c.add_model(model_body()), PATH_ADD)]:
+        for call, path in [(c.list_models, "/models/list-models"), (lambda: c.add_model(secret_body()), PATH_ADD)]:
             with pytest.raises(EnkryptConnectionError) as info:
                 call()
             exc = info.value
@@ -728,7 +715,7 @@ def test_conflict_echoing_secrets_is_scrubbed(
     )
     server.push(Reply(409, {"message": echoed, "request_id": "req-9"}))
     with pytest.raises(EnkryptConflictError) as info:
-        client.modify_model("Test Model", "v1", model_body())
+        client.modify_model("Test Model", "v1", secret_body())
     exc = info.value
     assert (exc.status, exc.request_id, exc.method, exc.path) == (409, "req-9", "PATCH", "/models/modify-model")
     assert str(exc).startswith("Enkrypt API: PATCH /models/modify-model -> 409 Conflict: Model exists with")
@@ -765,7 +752,7 @@ def test_api_key_never_appears_in_repr_or_logs(
 
 
 def test_secret_values_follow_the_contract_paths() -> None:
-    body = model_body()
+    body = secret_body()
     body["model_config"]["auth_data"]["gcp_service_account_json"] = {"private_key": "-----KEY-----"}
     body["model_config"]["custom_curl_command"] = "curl -H 'x: curl-token'"
     body["model_config"]["apikeys"].append("abc")  # shorter than 4: not scrubbed (would garble messages)
@@ -854,7 +841,7 @@ def enkrypt_server() -> Iterator[Any]:
 def test_happy_path_against_the_local_enkrypt_server(enkrypt_server: Any, counted: CountingTransport) -> None:
     enkrypt_server.admin_config(rate_429=0.0, rate_5xx=0.0, rate_drop=0.0)
     with EnkryptClient(enkrypt_server.url, API_KEY, backoff_base=0.01, backoff_max=0.05, transport=counted) as c:
-        body = model_body("Happy Path", "v1")
+        body = secret_body("Happy Path", "v1")
         created = c.add_model(body)
         assert created["model_saved_name"] == "Happy Path" and "model_id" in created
         got = c.get_model("Happy Path", "v1")
@@ -881,7 +868,7 @@ def test_happy_path_against_the_local_enkrypt_server(enkrypt_server: Any, counte
 
 def test_read_back_after_the_local_server_commits_then_drops(enkrypt_server: Any) -> None:
     """The server's "drop" fault commits the write and then closes the connection unanswered."""
-    body = model_body("Dropped Add", "v1")
+    body = secret_body("Dropped Add", "v1")
     with EnkryptClient(enkrypt_server.url, API_KEY, backoff_base=0.01, backoff_max=0.05) as c:
         enkrypt_server.admin_config(rate_drop=1.0)
         try:
@@ -933,7 +920,7 @@ def test_httpx_transport_errors_all_map_to_enkrypt_errors() -> None:
             "https://api.example.invalid", API_KEY, transport=transport, max_attempts=2, backoff_base=0.0
         ) as c:
             with pytest.raises(EnkryptConnectionError) as info:
-                c.add_model(model_body())
+                c.add_model(secret_body())
             assert isinstance(info.value, EnkryptMaybeCommittedError) is sent
             assert transport.calls == (1 if sent else 2)
             with pytest.raises(EnkryptConnectionError) as info:

@@ -1,10 +1,8 @@
 """End to end: the real pinned Pulumi CLI, the Model resource and our local Enkrypt server.
 
-Every test gets a fresh server (own SQLite file) and a fresh file:// backend. The program below is
-Enkrypt's two add-model examples (Together, typed; the custom agent, plain dict), driven by stack config so
-a test changes one field with `pulumi config set`. It carries a secret in each place a secret can come from:
-stack config (`togetherKey`, `awsSecret`), literals in the program (an API key, a header value, a curl
-command) and the provider's own `enkrypt:apiKey`.
+Every test gets a fresh server (own SQLite file) and a fresh file:// backend. The program is the lifecycle
+program of tests/support/lifecycle.py: Enkrypt's two add-model examples, driven by stack config, with a secret
+in each place a secret can come from.
 
 Without the CLI these tests fail (fixture `pulumi_cli`); PULUMI_ENKRYPT_SKIP_E2E=1 skips them explicitly.
 """
@@ -25,85 +23,20 @@ import httpx
 import pytest
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
-
-from _reinstall import venv_with_package
-from pulumi_harness import PYTHON, REPO, PulumiProject, Result
-
-MODEL_TYPE = "pulumi-python:dynamic/enkrypt:Model"
-TOGETHER = "Test Model:v1"
-AGENT = "My Custom Agent:v1"
-
-CONFIG_TOGETHER_KEY = "tg-config-s3cret-9c41e2"
-CONFIG_AWS_SECRET = "aws-config-s3cret-77d2b0"
-PROGRAM_HF_KEY = "hf-program-s3cret-5b7d10"
-PROGRAM_HEADER_TOKEN = "hdr-program-s3cret-2e8f44"
-PROGRAM_CURL_TOKEN = "curl-program-s3cret-0a9b31"
-
-PROGRAM = f'''
-import pulumi
-import pulumi_enkrypt as enkrypt
-
-config = pulumi.Config()
-prefix = config.get("prefix") or ""
-
-together = enkrypt.Model(
-    "together",
-    model_saved_name=prefix + "Test Model",
-    model_version=config.get("togetherVersion") or "v1",
-    testing_for="foundationModels",
-    model_name="mistralai/Mixtral-8x7B-Instruct-v0.1",
-    certifications=[],
-    model_config=enkrypt.ModelConfigArgs(
-        model_provider="together",
-        hosting_type="External",
-        model_source="https://together.ai",
-        system_prompt=config.get("systemPrompt") or "",
-        input_modalities=["text"],
-        output_modalities=["text"],
-        endpoint=enkrypt.EndpointArgs(scheme="https", host="api.together.xyz", port=443, base_path="/v1"),
-        paths=enkrypt.PathsArgs(completions="/completions", chat="/chat/completions"),
-        auth_data=enkrypt.AuthDataArgs(header_name="Authorization", header_prefix="Bearer", space_after_prefix=True),
-        apikeys=[config.require_secret("togetherKey")],
-        rate_per_min=20,
-    ),
-    adopt_existing=config.get_bool("adopt"),
+from support.bodies import model_body
+from support.cli import MODEL_TYPE, PYTHON, REPO, PulumiProject, Result, output_of
+from support.lifecycle import (
+    AGENT,
+    CONFIG_AWS_SECRET,
+    CONFIG_TOGETHER_KEY,
+    PROGRAM_CURL_TOKEN,
+    PROGRAM_HEADER_TOKEN,
+    PROGRAM_HF_KEY,
+    TOGETHER,
+    lifecycle_project,
 )
-
-agent = enkrypt.Model("agent", {{
-    "model_saved_name": prefix + "My Custom Agent",
-    "model_version": "v1",
-    "testing_for": "agents",
-    "certifications": [],
-    "model_config": {{
-        "model_provider": "custom",
-        "hosting_type": "External",
-        "model_source": "https://huggingface.co",
-        "endpoint": {{
-            "scheme": "https", "host": "api-inference.huggingface.co", "port": 443, "base_path": "/agents/v1",
-        }},
-        "paths": {{"completions": "/completions", "chat": "/chat/completions"}},
-        "auth_data": {{
-            "header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True,
-            "aws_secret_access_key": config.require_secret("awsSecret"),
-        }},
-        "apikeys": ["{PROGRAM_HF_KEY}"],
-        "input_modalities": ["text", "image", "audio"],
-        "output_modalities": ["text"],
-        "tools": [{{"name": "web_search", "description": "Search the web for finance news."}}],
-        "custom_headers": [{{"key": "x-team", "value": "{PROGRAM_HEADER_TOKEN}"}}],
-        "custom_curl_command": "curl -H 'Authorization: Bearer {PROGRAM_CURL_TOKEN}' https://example.invalid",
-        "custom_payload": {{"messages": [{{"role": "user", "content": "{{prompt}}"}}]}},
-        "custom_response_content_type": "json",
-        "custom_response_format": ".choices[0].message.content",
-        "metadata": {{"max_tokens": 500, "llama2_format": "openai"}},
-        "default_request_options": {{"temperature": 1, "top_p": 1, "top_k": None}},
-    }},
-}})
-
-pulumi.export("together_id", together.id)
-pulumi.export("together_model_id", together.model_id)
-pulumi.export("agent_model_id", agent.model_id)
-'''
+from support.reinstall import venv_with_package
+from support.server import identity_headers, model_requests, models_by_id, writes
 
 BAD_PROGRAM = """
 import pulumi_enkrypt as enkrypt
@@ -124,46 +57,6 @@ enkrypt.Model("bad", {
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def project(
-    tmp_path: Path,
-    server: RunningServer,
-    *,
-    program: str = PROGRAM,
-    stack: str = "dev",
-    api_key: str | None = None,
-    config: Mapping[str, str] | None = None,
-    env: Mapping[str, str] | None = None,
-    bin_dir: Path,
-) -> PulumiProject:
-    return PulumiProject(
-        tmp_path,
-        program,
-        stack=stack,
-        config={"enkrypt:baseUrl": server.url, **(config or {})},
-        secrets={
-            "enkrypt:apiKey": api_key or server.api_key,
-            "togetherKey": CONFIG_TOGETHER_KEY,
-            "awsSecret": CONFIG_AWS_SECRET,
-        },
-        env=env,
-        bin_dir=bin_dir,
-    )
-
-
-def model_requests(server: RunningServer) -> dict[str, int]:
-    """Requests the server saw on its model API ("METHOD /models/..." -> count) since the last reset."""
-    return {k: v for k, v in server.stats()["requests"].items() if " /models/" in k and v}
-
-
-def writes(server: RunningServer) -> dict[str, int]:
-    return {k: v for k, v in model_requests(server).items() if not k.startswith("GET ")}
-
-
-def held(server: RunningServer, api_key: str | None = None) -> dict[str, dict[str, Any]]:
-    """The server's models by resource id ("name:version")."""
-    return {f"{m['model_saved_name']}:{m['model_version']}": m for m in server.models(api_key)}
-
-
 def config_of(model: Mapping[str, Any]) -> dict[str, Any]:
     config: dict[str, Any] = model.get("model_config") or {}
     return config
@@ -171,10 +64,6 @@ def config_of(model: Mapping[str, Any]) -> dict[str, Any]:
 
 def models_in_state(p: PulumiProject) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in p.resources() if r["type"] == MODEL_TYPE}
-
-
-def output_text(result: Result) -> str:
-    return result.stdout + result.stderr
 
 
 def summary(result: Result) -> str:
@@ -193,9 +82,8 @@ def no_changes(result: Result) -> bool:
 def api(server: RunningServer, method: str, path: str, model: str, body: Any = None) -> httpx.Response:
     """One call on the server's public API, out of band of Pulumi."""
     name, _, version = model.rpartition(":")
-    headers = {"X-Enkrypt-Model": name, "X-Enkrypt-Model-Version": version}
     with server.client() as c:
-        r = c.request(method, path, headers=headers, json=body)
+        r = c.request(method, path, headers=identity_headers(name, version), json=body)
     r.raise_for_status()
     return r
 
@@ -208,11 +96,11 @@ def test_up_creates_exactly_the_programs_models_and_then_nothing_changes(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer, shape: str
 ) -> None:
     enkrypt_server.admin_config(response_shape=shape, mask_secrets=False)
-    p = project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
 
     p.up()
 
-    models = held(enkrypt_server)
+    models = models_by_id(enkrypt_server)
     assert set(models) == {TOGETHER, AGENT}
     outputs = p.outputs()
     assert outputs["together_id"] == TOGETHER
@@ -231,16 +119,18 @@ def test_up_creates_exactly_the_programs_models_and_then_nothing_changes(
         assert no_changes(refreshed), f"refresh found drift (masked={masked}):\n{summary(refreshed)}"
         p.preview(expect_no_changes=True)
     assert writes(enkrypt_server) == {}, "preview and refresh must only read"
-    assert set(held(enkrypt_server)) == {TOGETHER, AGENT}
-    assert config_of(held(enkrypt_server)[TOGETHER])["apikeys"] != [CONFIG_TOGETHER_KEY], "the server did not mask"
+    assert set(models_by_id(enkrypt_server)) == {TOGETHER, AGENT}
+    assert config_of(models_by_id(enkrypt_server)[TOGETHER])["apikeys"] != [CONFIG_TOGETHER_KEY], (
+        "the server did not mask"
+    )
 
 
 def test_one_changed_field_is_one_modify_and_a_new_version_replaces(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    p = project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
     p.up()
-    before = held(enkrypt_server)
+    before = models_by_id(enkrypt_server)
 
     p.config_set("systemPrompt", "Answer in one sentence.")
     enkrypt_server.reset_stats()
@@ -250,7 +140,7 @@ def test_one_changed_field_is_one_modify_and_a_new_version_replaces(
     p.up()
 
     assert writes(enkrypt_server) == {"PATCH /models/modify-model": 1}
-    after = held(enkrypt_server)
+    after = models_by_id(enkrypt_server)
     assert set(after) == {TOGETHER, AGENT}
     assert config_of(after[TOGETHER])["system_prompt"] == "Answer in one sentence."
     assert after[TOGETHER]["model_id"] == before[TOGETHER]["model_id"]
@@ -263,7 +153,7 @@ def test_one_changed_field_is_one_modify_and_a_new_version_replaces(
 
     assert "+-1 replaced" in summary(replaced), summary(replaced)
     assert writes(enkrypt_server) == {"POST /models/add-model": 1, "DELETE /models/delete-model": 1}
-    now = held(enkrypt_server)
+    now = models_by_id(enkrypt_server)
     assert set(now) == {"Test Model:v2", AGENT}
     assert now["Test Model:v2"]["model_id"] != before[TOGETHER]["model_id"]
     assert set(models_in_state(p)) == {"Test Model:v2", AGENT}
@@ -274,9 +164,9 @@ def test_one_changed_field_is_one_modify_and_a_new_version_replaces(
 def test_out_of_band_change_is_refreshed_then_undone_and_out_of_band_delete_comes_back(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    p = project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
     p.up()
-    declared = held(enkrypt_server)
+    declared = models_by_id(enkrypt_server)
 
     # Someone edits the Together model in Enkrypt's console.
     edited = dict(declared[TOGETHER])
@@ -290,12 +180,12 @@ def test_out_of_band_change_is_refreshed_then_undone_and_out_of_band_delete_come
     assert seen["system_prompt"] == "edited out of band"
     assert seen["endpoint"]["host"] == "rogue.example.com"
     planned = p.preview(check=False)
-    assert planned.returncode == 0 and "~ 1 to update" in planned.stdout, output_text(planned)
+    assert planned.returncode == 0 and "~ 1 to update" in planned.stdout, output_of(planned)
 
     enkrypt_server.reset_stats()
     p.up()
     assert writes(enkrypt_server) == {"PATCH /models/modify-model": 1}
-    restored = config_of(held(enkrypt_server)[TOGETHER])
+    restored = config_of(models_by_id(enkrypt_server)[TOGETHER])
     assert restored["system_prompt"] == ""
     assert restored["endpoint"]["host"] == "api.together.xyz"
     p.preview(expect_no_changes=True)
@@ -309,7 +199,7 @@ def test_out_of_band_change_is_refreshed_then_undone_and_out_of_band_delete_come
     enkrypt_server.reset_stats()
     p.up()
     assert writes(enkrypt_server) == {"POST /models/add-model": 1}
-    back = held(enkrypt_server)
+    back = models_by_id(enkrypt_server)
     assert set(back) == {TOGETHER, AGENT}
     assert back[AGENT]["model_id"] != declared[AGENT]["model_id"]
     assert p.outputs()["agent_model_id"] == back[AGENT]["model_id"]
@@ -319,27 +209,22 @@ def test_out_of_band_change_is_refreshed_then_undone_and_out_of_band_delete_come
 def test_adopt_existing_takes_over_a_model_without_a_duplicate(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    existing = {
-        "model_saved_name": "Test Model",
-        "model_version": "v1",
-        "testing_for": "foundationModels",
-        "model_name": "an-older-model",
-        "model_config": {
-            "model_provider": "together",
-            "hosting_type": "External",
+    existing = model_body(  # the Together model, made by hand in Enkrypt's console
+        model_name="an-older-model",
+        model_config={
             "system_prompt": "made by hand",
-            "endpoint": {"scheme": "https", "host": "old.example.com", "port": 443, "base_path": "/v0"},
+            "endpoint": {"host": "old.example.com", "base_path": "/v0"},
             "apikeys": ["hand-made-key"],
         },
-    }
+    )
     with enkrypt_server.client() as c:
         original_id = c.post("/models/add-model", json=existing).raise_for_status().json()["data"]["model_id"]
-    p = project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
 
     refused = p.up(check=False)
     assert refused.returncode != 0
-    assert "adopt_existing" in output_text(refused), output_text(refused)
-    assert config_of(held(enkrypt_server)[TOGETHER])["system_prompt"] == "made by hand"
+    assert "adopt_existing" in output_of(refused), output_of(refused)
+    assert config_of(models_by_id(enkrypt_server)[TOGETHER])["system_prompt"] == "made by hand"
 
     p.config_set("adopt", "true")
     enkrypt_server.reset_stats()
@@ -347,7 +232,7 @@ def test_adopt_existing_takes_over_a_model_without_a_duplicate(
 
     models = enkrypt_server.models()
     assert sorted(f"{m['model_saved_name']}:{m['model_version']}" for m in models) == sorted([TOGETHER, AGENT])
-    adopted = held(enkrypt_server)[TOGETHER]
+    adopted = models_by_id(enkrypt_server)[TOGETHER]
     assert adopted["model_id"] == original_id, "adopted, not deleted and re-added"
     assert adopted["model_name"] == "mistralai/Mixtral-8x7B-Instruct-v0.1"
     assert config_of(adopted)["endpoint"]["host"] == "api.together.xyz"
@@ -366,7 +251,7 @@ def test_stack_export_holds_no_secret_string(pulumi_cli: Path, tmp_path: Path, e
         PROGRAM_CURL_TOKEN,
         enkrypt_server.api_key,
     ]
-    p = project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
     printed = [p.up()]
     # The server echoes every secret in clear (its default): refresh reads them all back into state.
     printed.append(p.refresh())
@@ -381,32 +266,32 @@ def test_stack_export_holds_no_secret_string(pulumi_cli: Path, tmp_path: Path, e
     backend = "\n".join(f.read_text(errors="replace") for f in p.state_dir.rglob("*") if f.is_file())
     assert [s for s in secrets if s in backend] == []
     for result in printed:
-        assert [s for s in secrets if s in output_text(result)] == [], "a secret was printed"
+        assert [s for s in secrets if s in output_of(result)] == [], "a secret was printed"
     assert "changed" in printed[2].stdout, "preview --diff should show the plain field it changes"
 
     # The search is meaningful: every secret is in state, encrypted.
     shown = p.run("stack", "export", "--show-secrets").stdout
     assert [s for s in secrets[:-1] if s not in shown] == []
-    assert set(held(enkrypt_server)) == {TOGETHER, AGENT}
+    assert set(models_by_id(enkrypt_server)) == {TOGETHER, AGENT}
 
 
 def test_wrong_api_key_fails_clearly_then_destroy_removes_everything_once(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
     wrong_key = "wrong-key-d0e5a7c1"
-    p = project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, bin_dir=pulumi_cli)
     p.up()
 
     p.config_set("enkrypt:apiKey", wrong_key, secret=True)
     p.config_set("systemPrompt", "needs a write")
     failures = [p.up(check=False), p.destroy(check=False)]
     for failed in failures:
-        text = output_text(failed)
+        text = output_of(failed)
         assert failed.returncode != 0
         assert re.search(r"401|unauthori[sz]ed|authori[sz]ation", text, re.I), text
         for secret in (wrong_key, enkrypt_server.api_key, CONFIG_TOGETHER_KEY, PROGRAM_HF_KEY):
             assert secret not in text, "a secret was printed"
-    assert set(held(enkrypt_server)) == {TOGETHER, AGENT}
+    assert set(models_by_id(enkrypt_server)) == {TOGETHER, AGENT}
     assert set(models_in_state(p)) == {TOGETHER, AGENT}
 
     p.config_set("enkrypt:apiKey", enkrypt_server.api_key, secret=True)
@@ -415,9 +300,9 @@ def test_wrong_api_key_fails_clearly_then_destroy_removes_everything_once(
     # `--run-program` configures the provider from the stack as it is now.
     plain = p.destroy(check=False)
     if plain.returncode != 0:
-        assert "--run-program" in output_text(plain), output_text(plain)
+        assert "--run-program" in output_of(plain), output_of(plain)
         p.destroy("--run-program")
-    assert held(enkrypt_server) == {}
+    assert models_by_id(enkrypt_server) == {}
     assert models_in_state(p) == {}
 
     enkrypt_server.reset_stats()
@@ -425,16 +310,16 @@ def test_wrong_api_key_fails_clearly_then_destroy_removes_everything_once(
     assert model_requests(enkrypt_server) == {}, "a second destroy must not call the server"
     assert not re.search(r"^\s+- \d+ deleted", summary(again), re.M), summary(again)
     for failed in failures:
-        assert "pulumi config set --secret enkrypt:apiKey" in output_text(failed), output_text(failed)
+        assert "pulumi config set --secret enkrypt:apiKey" in output_of(failed), output_of(failed)
 
 
 def test_bad_input_fails_preview_naming_the_field_and_sends_nothing(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    p = project(tmp_path, enkrypt_server, program=BAD_PROGRAM, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, program=BAD_PROGRAM, bin_dir=pulumi_cli)
 
     for failed in (p.preview(check=False), p.up(check=False)):
-        text = output_text(failed)
+        text = output_of(failed)
         assert failed.returncode != 0
         assert "model_config.endpoint.port" in text, text
         assert "testing_for" in text, text
@@ -446,7 +331,7 @@ def test_bad_input_fails_preview_naming_the_field_and_sends_nothing(
 def test_reinstalling_at_a_new_version_makes_no_diff(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    p = project(tmp_path / "stack", enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path / "stack", enkrypt_server, bin_dir=pulumi_cli)
     p.up()
     pickled = {id_: r["inputs"]["__provider"] for id_, r in models_in_state(p).items()}
     # By reference: a few bytes naming the class, never its code.
@@ -483,8 +368,8 @@ def test_reinstalling_at_a_new_version_makes_no_diff(
 def test_two_stacks_of_one_program_live_side_by_side(pulumi_cli: Path, tmp_path: Path) -> None:
     dev_key, prod_key = "dev-key-4c1f", "prod-key-8e2a"
     with start_server(str(tmp_path / "enkrypt.sqlite"), [f"{dev_key}=dev", f"{prod_key}=prod"]) as server:
-        dev = project(tmp_path, server, stack="dev", api_key=dev_key, bin_dir=pulumi_cli)
-        prod = project(
+        dev = lifecycle_project(tmp_path, server, stack="dev", api_key=dev_key, bin_dir=pulumi_cli)
+        prod = lifecycle_project(
             tmp_path,
             server,
             stack="prod",
@@ -497,7 +382,7 @@ def test_two_stacks_of_one_program_live_side_by_side(pulumi_cli: Path, tmp_path:
         dev.up()
         prod.up()
 
-        dev_models, prod_models = held(server, dev_key), held(server, prod_key)
+        dev_models, prod_models = models_by_id(server, dev_key), models_by_id(server, prod_key)
         assert set(dev_models) == set(prod_models) == {TOGETHER, AGENT}
         assert config_of(dev_models[TOGETHER])["system_prompt"] == ""
         assert config_of(prod_models[TOGETHER])["system_prompt"] == "You are the production assistant."
@@ -510,8 +395,8 @@ def test_two_stacks_of_one_program_live_side_by_side(pulumi_cli: Path, tmp_path:
         prod.preview(expect_no_changes=True)
 
         dev.destroy()
-        assert held(server, dev_key) == {}
-        assert held(server, prod_key) == prod_models, "destroying dev touched prod"
+        assert models_by_id(server, dev_key) == {}
+        assert models_by_id(server, prod_key) == prod_models, "destroying dev touched prod"
         prod.preview(expect_no_changes=True)
 
 
@@ -519,14 +404,14 @@ def test_missing_cli_fails_the_suite_loudly_unless_skipped_explicitly(tmp_path: 
     """The `pulumi_cli` fixture: no CLI is a failure, not a silent skip; PULUMI_ENKRYPT_SKIP_E2E=1 skips."""
     plugin = tmp_path / "no_pulumi_cli.py"
     plugin.write_text(
-        "import sys\n"
         "from pathlib import Path\n"
-        f"sys.path.insert(0, {str(REPO / 'tests')!r})\n"
-        "import pulumi_harness\n"
-        "pulumi_harness.ENSURE_SCRIPT = Path('/nonexistent/scripts/pulumi-cli')\n"
+        "import support.cli\n"
+        "support.cli.ENSURE_SCRIPT = Path('/nonexistent/scripts/pulumi-cli')\n"
     )
     target = f"{Path(__file__).relative_to(REPO)}::test_bad_input_fails_preview_naming_the_field_and_sends_nothing"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    # `-p` loads the plugin before pytest reads its `pythonpath` setting: the tests dir comes from PYTHONPATH.
+    path = [str(tmp_path), str(REPO / "tests"), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
     env.pop("PULUMI_ENKRYPT_SKIP_E2E", None)
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no_pulumi_cli", target]
 

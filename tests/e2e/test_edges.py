@@ -9,17 +9,16 @@ and checks the server's models, the requests it saw and every line the CLI print
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pulumi_enkrypt.server.process import RunningServer
+from support.bodies import model_body
+from support.cli import MODEL_TYPE, PulumiProject, output_of, server_project
+from support.server import identity_headers, model_requests, models_by_id
 
-from pulumi_harness import PulumiProject, Result
-
-MODEL_TYPE = "pulumi-python:dynamic/enkrypt:Model"
 KEY = "sk-edge-s3cret-41c9d2"
 HEADER = "hdr-edge-s3cret-77aa10"
 
@@ -48,28 +47,6 @@ def program(*models: str, tail: str = "") -> str:
     return "import pulumi\nimport pulumi_enkrypt as enkrypt\n\nconfig = pulumi.Config()\n" + "".join(models) + tail
 
 
-def new_project(tmp_path: Path, server: RunningServer, source: str, bin_dir: Path, **config: str) -> PulumiProject:
-    return PulumiProject(
-        tmp_path,
-        source,
-        config={"enkrypt:baseUrl": server.url, **config},
-        secrets={"enkrypt:apiKey": server.api_key},
-        bin_dir=bin_dir,
-    )
-
-
-def output(result: Result) -> str:
-    return result.stdout + result.stderr
-
-
-def models(server: RunningServer) -> dict[str, dict[str, Any]]:
-    return {f"{m['model_saved_name']}:{m['model_version']}": m for m in server.models()}
-
-
-def model_requests(server: RunningServer) -> dict[str, int]:
-    return {k: v for k, v in server.stats()["requests"].items() if " /models/" in k and v}
-
-
 def urn(name: str) -> str:
     return f"urn:pulumi:dev::e2e::{MODEL_TYPE}::{name}"
 
@@ -80,7 +57,7 @@ def state_names(project: PulumiProject) -> list[str]:
 
 def stored_key(server: RunningServer, name: str = "Edge Model") -> Any:
     with server.client() as http:
-        answer = http.get("/models/get-model", headers={"X-Enkrypt-Model": name, "X-Enkrypt-Model-Version": "v1"})
+        answer = http.get("/models/get-model", headers=identity_headers(name))
     answer.raise_for_status()
     return answer.json()["model_config"]["apikeys"]
 
@@ -92,14 +69,14 @@ def test_rename_with_adopt_existing_keeps_the_model(pulumi_cli: Path, tmp_path: 
     """export writes adopt_existing=True: a rename without alias adopts, and the old resource's delete must
     not remove the model the new resource now holds."""
     adopt = ' "adopt_existing": True,'
-    project = new_project(tmp_path, enkrypt_server, program(model_source("first", fields=adopt)), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(model_source("first", fields=adopt)), pulumi_cli)
     project.up()
-    model_id = models(enkrypt_server)["Edge Model:v1"]["model_id"]
+    model_id = models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"]
 
     project.dir.joinpath("__main__.py").write_text(program(model_source("renamed", fields=adopt)))
     project.up()
     assert state_names(project) == ["renamed"]
-    assert models(enkrypt_server)["Edge Model:v1"]["model_id"] == model_id
+    assert models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"] == model_id
     project.preview(expect_no_changes=True)
     project.refresh()
     assert state_names(project) == ["renamed"]
@@ -108,31 +85,31 @@ def test_rename_with_adopt_existing_keeps_the_model(pulumi_cli: Path, tmp_path: 
 def test_rename_without_adopt_fails_safely_then_an_alias_moves_it(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ):
-    project = new_project(tmp_path, enkrypt_server, program(model_source("first")), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(model_source("first")), pulumi_cli)
     project.up()
-    model_id = models(enkrypt_server)["Edge Model:v1"]["model_id"]
+    model_id = models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"]
 
     project.dir.joinpath("__main__.py").write_text(program(model_source("renamed")))
     failed = project.up(check=False)
     assert failed.returncode != 0
-    assert "409" in output(failed) and "aliases=[pulumi.Alias(name=" in output(failed)
-    assert models(enkrypt_server)["Edge Model:v1"]["model_id"] == model_id  # nothing lost
+    assert "409" in output_of(failed) and "aliases=[pulumi.Alias(name=" in output_of(failed)
+    assert models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"] == model_id  # nothing lost
 
     alias = ", opts=pulumi.ResourceOptions(aliases=[pulumi.Alias(name='first')])"
     project.dir.joinpath("__main__.py").write_text(program(model_source("renamed", opts=alias)))
     project.up()
     assert state_names(project) == ["renamed"]
-    assert models(enkrypt_server)["Edge Model:v1"]["model_id"] == model_id
+    assert models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"] == model_id
     project.preview(expect_no_changes=True)
 
 
 def test_forced_replacement_of_the_same_identity(pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer):
-    project = new_project(tmp_path, enkrypt_server, program(model_source("m")), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(model_source("m")), pulumi_cli)
     project.up()
-    before = models(enkrypt_server)["Edge Model:v1"]["model_id"]
+    before = models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"]
 
     project.up("--replace", urn("m"))
-    after = models(enkrypt_server)["Edge Model:v1"]
+    after = models_by_id(enkrypt_server)["Edge Model:v1"]
     assert after["model_id"] != before  # really made again
     state = next(r for r in project.resources() if r["type"] == MODEL_TYPE)
     assert state["outputs"]["model_id"] == after["model_id"]
@@ -144,26 +121,26 @@ def test_replace_on_changes_is_an_update_that_keeps_the_model(
 ):
     """The engine ignores replace_on_changes for a dynamic provider (no per-property diff): an update."""
     source = program(model_source("m", opts=', opts=pulumi.ResourceOptions(replace_on_changes=["model_config"])'))
-    project = new_project(tmp_path, enkrypt_server, source, pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, source, pulumi_cli)
     project.up()
-    before = models(enkrypt_server)["Edge Model:v1"]["model_id"]
+    before = models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"]
     project.config_set("header", "hdr-rotated-0b7e", secret=True)
     project.up()
-    assert models(enkrypt_server)["Edge Model:v1"]["model_id"] == before
+    assert models_by_id(enkrypt_server)["Edge Model:v1"]["model_id"] == before
     project.preview(expect_no_changes=True)
 
 
 def test_two_stacks_on_one_account_do_not_take_each_others_model(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ):
-    first = new_project(tmp_path / "a", enkrypt_server, program(model_source("m")), pulumi_cli)
+    first = server_project(tmp_path / "a", enkrypt_server, program(model_source("m")), pulumi_cli)
     first.up()
-    model = models(enkrypt_server)["Edge Model:v1"]
-    second = new_project(tmp_path / "b", enkrypt_server, program(model_source("m")), pulumi_cli)
+    model = models_by_id(enkrypt_server)["Edge Model:v1"]
+    second = server_project(tmp_path / "b", enkrypt_server, program(model_source("m")), pulumi_cli)
     failed = second.up(check=False)
-    assert failed.returncode != 0 and "409" in output(failed)
+    assert failed.returncode != 0 and "409" in output_of(failed)
     second.destroy()
-    assert models(enkrypt_server)["Edge Model:v1"] == model
+    assert models_by_id(enkrypt_server)["Edge Model:v1"] == model
     first.preview(expect_no_changes=True)
 
 
@@ -173,10 +150,10 @@ def test_adopted_rename_interrupted_between_create_and_delete(
     """The run that adopts under a new name fails before it deletes the old resource; the next run deletes
     the old resource then, and must still keep the model."""
     adopt = ' "adopt_existing": True,'
-    project = new_project(tmp_path, enkrypt_server, program(model_source("first", fields=adopt)), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(model_source("first", fields=adopt)), pulumi_cli)
     project.up()
     with enkrypt_server.client() as http:  # a model in the way of a second resource: its create fails
-        http.post("/models/add-model", json=_body("Blocker")).raise_for_status()
+        http.post("/models/add-model", json=model_body("Blocker")).raise_for_status()
 
     blocked = model_source("blocked", name="Blocker")
     project.dir.joinpath("__main__.py").write_text(program(model_source("renamed", fields=adopt), blocked))
@@ -187,16 +164,16 @@ def test_adopted_rename_interrupted_between_create_and_delete(
     project.dir.joinpath("__main__.py").write_text(program(model_source("renamed", fields=adopt)))
     project.up()
     assert state_names(project) == ["renamed"]
-    assert "Edge Model:v1" in models(enkrypt_server)
+    assert "Edge Model:v1" in models_by_id(enkrypt_server)
     project.preview(expect_no_changes=True)
 
 
 def test_two_resources_on_one_model_fail_at_preview(pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer):
-    project = new_project(tmp_path, enkrypt_server, program(model_source("one"), model_source("two")), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(model_source("one"), model_source("two")), pulumi_cli)
     enkrypt_server.reset_stats()
     failed = project.preview(check=False)
     assert failed.returncode != 0
-    text = output(failed)
+    text = output_of(failed)
     assert "'one'" in text and "'two'" in text and "'Edge Model'" in text
     assert "Traceback" not in text
     assert model_requests(enkrypt_server) == {}
@@ -208,7 +185,7 @@ def test_two_resources_on_one_model_fail_at_preview(pulumi_cli: Path, tmp_path: 
 def test_placeholders_and_masks_fail_check_and_keep_the_real_key(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ):
-    project = new_project(tmp_path, enkrypt_server, program(model_source("m")), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(model_source("m")), pulumi_cli)
     project.up()
     assert stored_key(enkrypt_server) == [KEY]
 
@@ -217,7 +194,7 @@ def test_placeholders_and_masks_fail_check_and_keep_the_real_key(
     enkrypt_server.reset_stats()
     for result in (project.preview(check=False), project.up(check=False)):
         assert result.returncode != 0
-        text = output(result)  # the CLI shows config secrets as [secret]: REPLACE_ME itself is not printed
+        text = output_of(result)  # the CLI shows config secrets as [secret]: REPLACE_ME itself is not printed
         assert "model_config.apikeys[0]: is the placeholder that pulumi-enkrypt export writes" in text
         assert "model_config.custom_headers[0].value: is a masked value" in text
     assert model_requests(enkrypt_server) == {}
@@ -229,10 +206,10 @@ def test_placeholders_and_masks_fail_check_and_keep_the_real_key(
 
 def test_a_secret_at_the_wrong_level_is_not_printed(pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer):
     misplaced = model_source("m", fields=f' "apikeys": ["{KEY}"], "auth_data": {{"xactly_password": "{HEADER}"}},')
-    project = new_project(tmp_path, enkrypt_server, program(misplaced), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(misplaced), pulumi_cli)
     for result in (project.preview(check=False), project.preview("--diff", check=False), project.up(check=False)):
         assert result.returncode != 0
-        text = output(result)
+        text = output_of(result)
         assert "apikeys: is not a field" in text and "auth_data: is not a field" in text
         assert KEY not in text and HEADER not in text
 
@@ -245,19 +222,20 @@ if found is not None:
     pulumi.export("plain_keys", found.model_config["apikeys"])
 pulumi.export("output_config", enkrypt.get_model_output(m.model_saved_name, m.model_version).model_config)
 """
-    project = new_project(tmp_path, enkrypt_server, program(model_source("m"), tail=tail), pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, program(model_source("m"), tail=tail), pulumi_cli)
     preview = project.preview()  # the lookup waits for a model this program creates: unknown, not a 404
-    assert "404" not in output(preview)
+    assert "404" not in output_of(preview)
     project.up()
     project.config_set("lookup", "true")
     shown = [project.up(), project.run("stack", "output", "--json"), project.preview()]
     outputs = project.outputs()
     assert outputs["plain_keys"] == "[secret]" and outputs["output_config"] == "[secret]"
-    assert outputs["plain_config"]["custom_headers"] == "[secret]" or outputs["plain_config"]["custom_headers"][0][
-        "value"
-    ] == "[secret]"
+    assert (
+        outputs["plain_config"]["custom_headers"] == "[secret]"
+        or outputs["plain_config"]["custom_headers"][0]["value"] == "[secret]"
+    )
     exported = json.dumps(project.export())
-    for text in [*map(output, shown), exported]:
+    for text in [*map(output_of, shown), exported]:
         assert KEY not in text and HEADER not in text
     revealed = project.outputs(show_secrets=True)
     assert revealed["plain_keys"] == [KEY]
@@ -276,7 +254,7 @@ def test_preview_without_an_api_key_fails(pulumi_cli: Path, tmp_path: Path, enkr
     )
     failed = project.preview(check=False)
     assert failed.returncode != 0
-    assert "enkrypt:apiKey" in output(failed)
+    assert "enkrypt:apiKey" in output_of(failed)
     assert model_requests(enkrypt_server) == {}
 
 
@@ -284,9 +262,9 @@ def test_preview_without_an_api_key_fails(pulumi_cli: Path, tmp_path: Path, enkr
 def test_strict_providers_warning(pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer, strict: bool):
     source = program(model_source("m")).replace('"model_provider": "custom"', '"model_provider": "not-a-provider"')
     strictness = {"enkrypt:strictProviders": str(strict).lower()}
-    project = new_project(tmp_path, enkrypt_server, source, pulumi_cli, **strictness)
+    project = server_project(tmp_path, enkrypt_server, source, pulumi_cli, config=strictness)
     result = project.preview(check=False)
-    text = output(result)
+    text = output_of(result)
     if strict:
         assert result.returncode != 0 and "unknown provider 'not-a-provider'" in text
         assert "set enkrypt:strictProviders=true" not in text
@@ -296,25 +274,9 @@ def test_strict_providers_warning(pulumi_cli: Path, tmp_path: Path, enkrypt_serv
 
 def test_import_option_points_to_adoption(pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer):
     source = program(model_source("m", opts=', opts=pulumi.ResourceOptions(import_="Edge Model:v1")'))
-    project = new_project(tmp_path, enkrypt_server, source, pulumi_cli)
+    project = server_project(tmp_path, enkrypt_server, source, pulumi_cli)
     failed = project.preview(check=False)
     assert failed.returncode != 0
-    text = output(failed)
+    text = output_of(failed)
     assert "adopt_existing=True" in text and "pulumi-enkrypt export" in text
     assert "__provider" not in text and "Traceback" not in text
-
-
-def _body(name: str) -> Mapping[str, Any]:
-    return {
-        "model_saved_name": name,
-        "model_version": "v1",
-        "testing_for": "agents",
-        "model_config": {
-            "model_provider": "custom",
-            "hosting_type": "External",
-            "endpoint": {"scheme": "https", "host": "api.example.com", "port": 443, "base_path": "/v1"},
-            "paths": {"chat": "/chat"},
-            "apikeys": ["sk-other"],
-        },
-    }
-

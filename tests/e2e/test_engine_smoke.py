@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pulumi_harness import PulumiCommandError, PulumiProject
+from support.cli import REPO, PulumiCommandError, PulumiProject
 
-HERE = Path(__file__).resolve().parent
 SECRET = "smoke-secret-7f3a91c2"
 
 PROGRAM = """
 import pulumi
-from _smoke_provider import Echo
+from support.smoke_provider import Echo
 
 config = pulumi.Config()
 echo = Echo("echo", label=config.require("label"), token=config.require_secret("token"))
@@ -32,7 +31,7 @@ def test_dynamic_resource_lifecycle(pulumi_cli: Path, tmp_path: Path) -> None:
         PROGRAM,
         config={"label": "hello"},
         secrets={"token": SECRET},
-        pythonpath=[HERE],
+        pythonpath=[REPO / "tests"],
         bin_dir=pulumi_cli,
     )
 

@@ -8,19 +8,16 @@ import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
+from support.bodies import model_body
+from support.cli import MODEL_TYPE, REPO, PulumiProject
+from support.server import E2E_API_KEY, models_by_id
 
-from local_server import E2E_API_KEY
-from pulumi_harness import PulumiProject
-
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
-MODEL_TYPE = "pulumi-python:dynamic/enkrypt:Model"
 
 
 def _project(tmp: Path, example: str, stack: str, server_url: str, secrets: dict[str, str], cli: Path) -> PulumiProject:
@@ -43,10 +40,6 @@ def _configure(project: PulumiProject, server_url: str, secrets: dict[str, str])
     project.config_set("enkrypt:baseUrl", server_url)
     for key, value in secrets.items():
         project.config_set(key, value, secret=True)
-
-
-def _by_name(models: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {f"{m['model_saved_name']}:{m['model_version']}": m for m in models}
 
 
 def _assert_no_secrets(project: PulumiProject, secrets: list[str]) -> None:
@@ -89,7 +82,7 @@ def test_multi_env(pulumi_cli: Path, per_env_server: RunningServer, tmp_path: Pa
     for project in projects.values():
         project.up()
 
-    dev, staging, prod = (_by_name(server.models(ENV_KEYS[env])) for env in ("dev", "staging", "prod"))
+    dev, staging, prod = (models_by_id(server, ENV_KEYS[env]) for env in ("dev", "staging", "prod"))
     assert sorted(dev) == ["dev-experimental-agent:v1", "dev-support-bot:v3-beta"]
     assert sorted(staging) == ["staging-summarizer:v1", "staging-support-bot:v2"]
     assert sorted(prod) == ["summarizer:v1", "support-bot:v2"]
@@ -179,7 +172,7 @@ def test_cloud_credentials(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_
     project.run("config", "set", "--secret", "gcpServiceAccountJson", input=SERVICE_ACCOUNT)
     project.up()
 
-    models = _by_name(enkrypt_server.models())
+    models = models_by_id(enkrypt_server)
     assert sorted(models) == [
         "Acme Chatbot (JWT):v1",
         "Acme Claude (Bedrock):v1",
@@ -221,22 +214,8 @@ def test_cloud_credentials(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_
 
 # --------------------------------------------------------------------------------------------- lookup
 
-EXISTING = {
-    "model_saved_name": "Test Model",
-    "model_version": "v1",
-    "testing_for": "foundationModels",
-    "model_name": "mistralai/Mixtral-8x7B-Instruct-v0.1",
-    "certifications": [],
-    "model_config": {
-        "model_provider": "together",
-        "hosting_type": "External",
-        "endpoint": {"scheme": "https", "host": "api.together.xyz", "port": 443, "base_path": "/v1"},
-        "paths": {"completions": "/completions", "chat": "/chat/completions"},
-        "auth_data": {"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
-        "apikeys": ["together-key-made-in-the-console-41d2"],
-        "rate_per_min": 20,
-    },
-}
+# Made outside Pulumi, e.g. in the Enkrypt console.
+EXISTING = model_body(model_config={"apikeys": ["together-key-made-in-the-console-41d2"]})
 
 
 def test_lookup(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path) -> None:
@@ -254,7 +233,7 @@ def test_lookup(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path)
     )
     project.up()
 
-    models = _by_name(enkrypt_server.models())
+    models = models_by_id(enkrypt_server)
     assert sorted(models) == ["Test Model:v1", "Test Model:v1-canary"]
     assert models["Test Model:v1"] == existing, "a lookup must not change the looked-up model"
     canary = models["Test Model:v1-canary"]["model_config"]

@@ -14,14 +14,10 @@ from typing import Any
 import pytest
 
 from pulumi_enkrypt.server.process import RunningServer
+from support.cli import MODEL_TYPE, REPO, PulumiProject, output_of
+from support.server import E2E_API_KEY, writes
+from support.varied_models import secret_strings, varied_models
 
-from local_server import E2E_API_KEY
-from pulumi_harness import PulumiProject
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _varied_models import secret_strings, varied_models
-
-REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = REPO / ".venv" / "bin"
 CLI = VENV_BIN / "pulumi-enkrypt"
 RUFF = VENV_BIN / "ruff"
@@ -110,7 +106,7 @@ def test_export_roundtrip(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_p
     state = json.dumps(project.export())
     leaked = [s for s in secrets if s in state]
     assert not leaked, f"secrets in plain text in the state: {leaked}"
-    assert len([r for r in project.resources() if r["type"] == "pulumi-python:dynamic/enkrypt:Model"]) == 20
+    assert len([r for r in project.resources() if r["type"] == MODEL_TYPE]) == 20
 
 
 def test_a_forgotten_placeholder_fails_preview_and_keeps_the_real_keys(
@@ -139,10 +135,9 @@ def test_a_forgotten_placeholder_fails_preview_and_keeps_the_real_keys(
     server.reset_stats()
     for result in (project.preview(check=False), project.up(check=False)):
         assert result.returncode != 0
-        text = result.stdout + result.stderr
+        text = output_of(result)
         assert "model_config.apikeys[0]: is the placeholder that pulumi-enkrypt export writes" in text
-    writes = {k: v for k, v in server.stats()["requests"].items() if " /models/" in k and v and "GET" not in k}
-    assert writes == {}
+    assert writes(server) == {}
     assert _by_identity(server.models()) == before
 
 

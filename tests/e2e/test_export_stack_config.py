@@ -9,12 +9,10 @@ import sys
 from pathlib import Path
 
 from pulumi_enkrypt.server.process import RunningServer
+from support.cli import REPO, PulumiProject
+from support.server import E2E_API_KEY
+from support.varied_models import varied_models
 
-from _varied_models import varied_models
-from local_server import E2E_API_KEY
-from pulumi_harness import PulumiProject
-
-REPO = Path(__file__).resolve().parents[2]
 CLI = REPO / ".venv" / "bin" / "pulumi-enkrypt"
 
 

@@ -6,36 +6,17 @@ the user must see the resource's error, not a KeyboardInterrupt traceback of the
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 from pulumi_enkrypt.client import EnkryptClient
 from pulumi_enkrypt.server.process import RunningServer
-
-from pulumi_harness import PulumiProject, Result
-
-MODEL: dict[str, Any] = {
-    "testing_for": "foundationModels",
-    "model_name": "mistralai/Mixtral-8x7B-Instruct-v0.1",
-    "certifications": [],
-    "model_config": {
-        "model_provider": "together",
-        "hosting_type": "External",
-        "model_source": "https://together.ai",
-        "endpoint": {"scheme": "https", "host": "api.together.xyz", "port": 443, "base_path": "/v1"},
-        "paths": {"completions": "/completions", "chat": "/chat/completions"},
-        "auth_data": {"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
-        "apikeys": ["tg-e2e-key-41c7"],
-    },
-}
+from support.bodies import model_body
+from support.cli import Result, output_of, server_project
 
 
 def model(name: str, port: int = 443) -> dict[str, Any]:
-    body = copy.deepcopy(MODEL)
-    body.update(model_saved_name=name, model_version="v1")
-    body["model_config"]["endpoint"]["port"] = port
-    return body
+    return model_body(name, model_config={"endpoint": {"port": port}, "apikeys": ["tg-e2e-key-41c7"]})
 
 
 def program(taken: dict[str, Any]) -> str:
@@ -51,18 +32,8 @@ pulumi.export("taken_id", taken.model_id)
 """
 
 
-def make_project(tmp_path: Path, server: RunningServer, source: str, bin_dir: Path) -> PulumiProject:
-    return PulumiProject(
-        tmp_path,
-        source,
-        config={"enkrypt:baseUrl": server.url},
-        secrets={"enkrypt:apiKey": server.api_key},
-        bin_dir=bin_dir,
-    )
-
-
 def assert_only_the_real_error(failed: Result, *expected: str) -> None:
-    text = failed.stdout + failed.stderr
+    text = output_of(failed)
     assert failed.returncode != 0, text
     for part in expected:
         assert part in text, text
@@ -77,7 +48,7 @@ def test_a_failed_up_shows_the_409_and_no_traceback(
     taken = model("Taken Model")
     with EnkryptClient(enkrypt_server.url, enkrypt_server.api_key) as client:
         client.add_model(taken)  # made outside the stack: the program's create gets a 409
-    p = make_project(tmp_path, enkrypt_server, program(taken), pulumi_cli)
+    p = server_project(tmp_path, enkrypt_server, program(taken), pulumi_cli)
 
     assert_only_the_real_error(p.up(check=False), "409 Conflict", "Taken Model")
 
@@ -85,7 +56,7 @@ def test_a_failed_up_shows_the_409_and_no_traceback(
 def test_a_failed_preview_shows_the_field_error_and_no_traceback(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    p = make_project(tmp_path, enkrypt_server, program(model("Taken Model", port=70000)), pulumi_cli)
+    p = server_project(tmp_path, enkrypt_server, program(model("Taken Model", port=70000)), pulumi_cli)
 
     for failed in (p.preview(check=False), p.up(check=False)):
         assert_only_the_real_error(failed, "model_config.endpoint.port", "65535")

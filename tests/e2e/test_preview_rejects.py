@@ -15,8 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pulumi_enkrypt.server.process import RunningServer
-
-from pulumi_harness import PulumiProject
+from support.cli import output_of, server_project
+from support.server import model_requests
 
 PROGRAM = """
 import pulumi
@@ -101,19 +101,13 @@ def _names(line: str, path: str) -> bool:
 def test_preview_names_every_bad_field_and_sends_nothing(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    project = PulumiProject(
-        tmp_path,
-        PROGRAM,
-        config={"enkrypt:baseUrl": enkrypt_server.url},
-        secrets={"enkrypt:apiKey": enkrypt_server.api_key},
-        bin_dir=pulumi_cli,
-    )
+    project = server_project(tmp_path, enkrypt_server, PROGRAM, pulumi_cli)
     for form, expected in EXPECTED.items():
         project.config_set("form", form)
         enkrypt_server.reset_stats()
 
         result = project.preview(check=False)
-        text = result.stdout + result.stderr
+        text = output_of(result)
 
         assert result.returncode != 0, text
         errors = [line for line in text.splitlines() if "error:" in line and "resource 'bad'" in line]
@@ -122,5 +116,5 @@ def test_preview_names_every_bad_field_and_sends_nothing(
             assert named, f"{form}: preview did not name {path}:\n{text}"
             assert any(reason in line for line in named), f"{form}: {path} without {reason!r}:\n{text}"
         assert "resource 'good'" not in text, text
-        requests = {k: n for k, n in enkrypt_server.stats()["requests"].items() if " /models/" in k and n}
+        requests = model_requests(enkrypt_server)
         assert requests == {}, f"{form}: preview sent model requests: {requests}"

@@ -1,8 +1,8 @@
 """Typed outputs with the real CLI: a program reads ``model.model_config`` as ``outputs.ModelConfig``
 (``c.endpoint.host``), exports what it reads, and the secrets stay secret in outputs and state.
 
-The program is the lifecycle test's (secrets from stack config and from literals, typed and plain-dict inputs)
-plus exports of what it reads from the models' outputs.
+The program is the lifecycle program of tests/support/lifecycle.py (secrets from stack config and from literals,
+typed and plain-dict inputs) plus exports of what it reads from the models' outputs.
 """
 
 from __future__ import annotations
@@ -10,18 +10,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from test_e2e_lifecycle import (
+from pulumi_enkrypt.server.process import RunningServer
+from support.cli import output_of
+from support.lifecycle import (
     CONFIG_AWS_SECRET,
     CONFIG_TOGETHER_KEY,
     PROGRAM,
     PROGRAM_CURL_TOKEN,
     PROGRAM_HEADER_TOKEN,
     PROGRAM_HF_KEY,
-    output_text,
-    project,
+    lifecycle_project,
 )
-
-from pulumi_enkrypt.server.process import RunningServer
 
 READS = """
 pulumi.export("host", together.model_config.apply(lambda c: c.endpoint.host))
@@ -50,7 +49,7 @@ SECRETS = [CONFIG_TOGETHER_KEY, CONFIG_AWS_SECRET, PROGRAM_HF_KEY, PROGRAM_HEADE
 def test_a_program_reads_typed_outputs_and_the_secrets_stay_secret(
     pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer
 ) -> None:
-    p = project(tmp_path, enkrypt_server, program=PROGRAM + READS, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path, enkrypt_server, program=PROGRAM + READS, bin_dir=pulumi_cli)
     printed = [p.preview(), p.up()]  # a preview reads unknown outputs; up reads the engine's answer
 
     shown = p.outputs()
@@ -78,4 +77,4 @@ def test_a_program_reads_typed_outputs_and_the_secrets_stay_secret(
     backend = "\n".join(f.read_text(errors="replace") for f in p.state_dir.rglob("*") if f.is_file())
     assert [s for s in SECRETS if s in backend] == [], "a secret in the backend's files"
     for result in printed:
-        assert [s for s in SECRETS if s in output_text(result)] == [], "a secret was printed"
+        assert [s for s in SECRETS if s in output_of(result)] == [], "a secret was printed"

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_e2e_lifecycle import MODEL_TYPE, project, writes
 
 from pulumi_enkrypt.server.process import RunningServer
-
-from _reinstall import release_source, venv_with_package
-from pulumi_harness import PYTHON
+from support.cli import MODEL_TYPE, PYTHON
+from support.lifecycle import lifecycle_project
+from support.reinstall import release_source, venv_with_package
+from support.server import writes
 
 PREVIOUS_RELEASE = "ba90007"
 
@@ -39,7 +39,7 @@ def test_a_stack_of_the_previous_release_sees_no_change(
     masked: bool,
 ) -> None:
     enkrypt_server.admin_config(response_shape=shape, mask_secrets=masked)
-    p = project(tmp_path / "stack", enkrypt_server, bin_dir=pulumi_cli)
+    p = lifecycle_project(tmp_path / "stack", enkrypt_server, bin_dir=pulumi_cli)
     p.env["PULUMI_PYTHON_CMD"] = str(previous_release)
     p.up()
     p.refresh()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from fault_helpers import FIGURES
+from support.faults import FIGURES
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

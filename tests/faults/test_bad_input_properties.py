@@ -25,11 +25,9 @@ import string
 import types
 import typing
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -46,23 +44,17 @@ from pulumi_enkrypt.inputs import (
 )
 from pulumi_enkrypt.resource import _plain
 from pulumi_enkrypt.server.process import RunningServer, start_server
+from support.bodies import enkrypt_examples
+from support.faults import FIGURES
+from support.provider_host import ProviderHost
+from support.server import model_requests
 
-from fault_helpers import FIGURES
-from provider_host import ProviderHost
-
-OPENAPI = Path(__file__).resolve().parents[2] / "schema" / "add-model.openapi.yaml"
 API_KEY = "properties-key-2a9d"
 SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 HOST_SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 
 
-def _examples() -> list[dict[str, Any]]:
-    doc = yaml.safe_load(OPENAPI.read_text())
-    examples = doc["paths"]["/models/add-model"]["post"]["requestBody"]["content"]["application/json"]["examples"]
-    return [json.loads(json.dumps(e["value"])) for e in examples.values()]
-
-
-EXAMPLES = _examples()
+EXAMPLES = list(enkrypt_examples().values())
 Path_ = tuple[Any, ...]
 
 
@@ -542,10 +534,6 @@ def host(live_server: RunningServer) -> Iterator[ProviderHost]:
     h.close()
 
 
-def _requests(server: RunningServer) -> int:
-    return sum(n for k, n in server.stats()["requests"].items() if " /models/" in k)
-
-
 @given(st.one_of(mutated().map(lambda c: (c[0], c[2])), valid_bodies().map(lambda b: (b, None))))
 @HOST_SETTINGS
 def test_check_through_the_provider_host(host: ProviderHost, live_server: RunningServer, case: Any) -> None:
@@ -573,6 +561,6 @@ def test_an_unknown_top_level_key_is_reported() -> None:
 
 def test_check_sent_no_request(host: ProviderHost, live_server: RunningServer) -> None:
     """Runs after the host property test (file order): the server saw no model request at all."""
-    sent = _requests(live_server)
+    sent = sum(model_requests(live_server).values())
     FIGURES.bump("requests_sent_by_check", sent)
     assert sent == 0

@@ -31,20 +31,18 @@ import pytest
 
 from pulumi_enkrypt.client import EnkryptClient
 from pulumi_enkrypt.server.process import RunningServer, start_server
-
-from fault_helpers import (
+from support.cli import PulumiProject, output_of
+from support.faults import (
     FIGURES,
     RecordingProxy,
     assert_end_state,
     model_spec,
     new_project,
-    output_of,
     retry_after_violations,
     rpm_window_violations,
     run,
     write_models,
 )
-from pulumi_harness import PulumiProject
 
 API_KEY = "fault-matrix-key-5b2c"
 STEPS = ("create", "update", "replace", "refresh", "delete")

@@ -20,16 +20,8 @@ import time
 from pathlib import Path
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
-
-from fault_helpers import (
-    FIGURES,
-    assert_end_state,
-    model_resources,
-    model_spec,
-    new_project,
-    output_of,
-    run,
-)
+from support.cli import output_of
+from support.faults import FIGURES, assert_end_state, model_resources, model_spec, new_project, run
 
 API_KEY = "kill-test-key-8e41"
 MODELS = 30

@@ -21,10 +21,10 @@ import pytest
 from pulumi_enkrypt import wire
 from pulumi_enkrypt.client import EnkryptClient, EnkryptError
 from pulumi_enkrypt.server.process import start_server
-
-from fault_helpers import FIGURES, RecordingProxy, counted, output_of
-from provider_host import ProviderHost
-from pulumi_harness import PulumiProject
+from support.bodies import model_body
+from support.cli import PulumiProject, output_of
+from support.faults import FIGURES, RecordingProxy, counted
+from support.provider_host import ProviderHost
 
 TAG = "7d1e"
 API_KEY = f"SECRET-enkrypt-api-key-{TAG}"
@@ -34,15 +34,13 @@ def s(field: str) -> str:
     return f"SECRET-{field}-{TAG}"
 
 
-BODY: dict[str, Any] = {
-    "model_saved_name": "hygiene",
-    "model_version": "v1",
-    "testing_for": "chatbotsAndCopilots",
-    "model_config": {
-        "model_provider": "custom",
-        "hosting_type": "External",
-        "endpoint": {"scheme": "https", "host": "api.example.test", "port": 443, "base_path": "/v1"},
-        "paths": {"chat": "/chat"},
+# The custom agent with a distinctive value in every secret field of the contract.
+BODY = model_body(
+    "hygiene",
+    like="agent",
+    testing_for="chatbotsAndCopilots",
+    model_config={
+        "endpoint": {"host": "api.example.test", "base_path": "/v1"},
         "apikeys": [s("apikeys-0"), s("apikeys-1")],
         "model_auth_type": "jwt",
         "model_jwt_config": {
@@ -53,7 +51,6 @@ BODY: dict[str, Any] = {
             "jwt_response_key": f".{s('jwt_response_key')}",
         },
         "auth_data": {
-            "header_name": "Authorization",
             "azure_client_secret": s("azure_client_secret"),
             "gcp_service_account_json": json.dumps({"private_key": s("gcp_service_account_json")}),
             "aws_access_key_id": s("aws_access_key_id"),
@@ -64,9 +61,8 @@ BODY: dict[str, Any] = {
         },
         "custom_headers": [{"key": "X-Token", "value": s("custom_header-0")}, {"key": "X-Other", "value": s("h1")}],
         "custom_curl_command": f"curl -H 'Authorization: Bearer {s('custom_curl_command')}' https://x.test",
-        "custom_payload": {"input": "{prompt}"},
     },
-}
+)
 
 
 def _tokens(text: str) -> list[str]:

@@ -10,22 +10,16 @@ import pytest
 
 from pulumi_enkrypt.client import EnkryptClient
 from pulumi_enkrypt.server.process import RunningServer
-
-from provider_host import UNKNOWN, ProviderHost, without_provider
-from provider_support import API_KEY, enkrypt_examples
+from support.bodies import enkrypt_examples, merged
+from support.provider_host import UNKNOWN, ProviderHost, without_provider
+from support.server import PROVIDER_TESTS_KEY, model_requests
 
 EXAMPLES = enkrypt_examples()
 
 
-def model_requests(server: RunningServer) -> dict[str, int]:
-    """Requests the server received on Enkrypt's model routes (admin calls excluded)."""
-    return {k: v for k, v in server.stats()["requests"].items() if " /models/" in k}
-
-
 def changed(body: dict[str, Any], **config: Any) -> dict[str, Any]:
-    out = copy.deepcopy(body)
-    out["model_config"].update(config)
-    return out
+    """``body`` with these fields of its model_config changed."""
+    return merged(body, {"model_config": config})
 
 
 @pytest.mark.parametrize("shape", ["sdk", "documented"])
@@ -63,7 +57,9 @@ def test_enkrypt_examples_go_through_the_whole_lifecycle(
     assert model_requests(fresh_server) == {"PATCH /models/modify-model": 1}
     assert new_outs["model_config"]["system_prompt"] == "Be terse."
     assert new_outs["model_id"] == outs["model_id"]
-    stored = EnkryptClient(fresh_server.url, API_KEY).get_model(body["model_saved_name"], body["model_version"])
+    stored = EnkryptClient(fresh_server.url, PROVIDER_TESTS_KEY).get_model(
+        body["model_saved_name"], body["model_version"]
+    )
     assert stored["model_config"]["system_prompt"] == "Be terse."
     assert host.diff(id_, without_provider(new_outs), updated) == (False, [])
 
@@ -135,7 +131,7 @@ def test_refresh_sees_an_out_of_band_change_and_update_restores_it(
 ) -> None:
     body = EXAMPLES["Custom Provider"]
     id_, outs = host.create(body)
-    api = EnkryptClient(fresh_server.url, API_KEY)
+    api = EnkryptClient(fresh_server.url, PROVIDER_TESTS_KEY)
     drifted = changed(body, system_prompt="changed in the console")
     api.modify_model(body["model_saved_name"], body["model_version"], drifted)
 
@@ -159,7 +155,7 @@ def test_refresh_keeps_masked_secrets_and_reports_a_changed_clear_one(
     assert read_outs["model_config"]["custom_headers"] == [{"key": "test", "value": "test"}]
 
     fresh_server.admin_config(mask_secrets=False)
-    EnkryptClient(fresh_server.url, API_KEY).modify_model(
+    EnkryptClient(fresh_server.url, PROVIDER_TESTS_KEY).modify_model(
         body["model_saved_name"], body["model_version"], changed(body, apikeys=["rotated-by-hand"])
     )
     _, read_outs, _ = host.read(id_, without_provider(outs))
@@ -171,7 +167,7 @@ def test_create_conflict_explains_adoption_and_adopt_existing_takes_over(
     host: ProviderHost, fresh_server: RunningServer
 ) -> None:
     body = EXAMPLES["Standard Provider (Together)"]
-    EnkryptClient(fresh_server.url, API_KEY).add_model(changed(body, system_prompt="clicked by hand"))
+    EnkryptClient(fresh_server.url, PROVIDER_TESTS_KEY).add_model(changed(body, system_prompt="clicked by hand"))
 
     with pytest.raises(grpc.RpcError) as err:
         host.create(body)
@@ -199,7 +195,7 @@ def test_a_dropped_add_is_read_back_not_duplicated(host: ProviderHost, fresh_ser
 def test_update_of_a_model_deleted_out_of_band_recreates_it(host: ProviderHost, fresh_server: RunningServer) -> None:
     body = EXAMPLES["Standard Provider (Together)"]
     id_, outs = host.create(body)
-    EnkryptClient(fresh_server.url, API_KEY).delete_model("Test Model", "v1")
+    EnkryptClient(fresh_server.url, PROVIDER_TESTS_KEY).delete_model("Test Model", "v1")
     host.update(id_, without_provider(outs), changed(body, rate_per_min=30))
     assert [m["model_config"]["rate_per_min"] for m in fresh_server.models()] == [30]
 

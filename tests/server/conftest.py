@@ -8,23 +8,22 @@ from pathlib import Path
 import pytest
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
-
-from server_helpers import DEFAULTS, KEY, OTHER_KEY
+from support.server import NO_FAULTS, OTHER_PROJECT_KEY, SERVER_TESTS_KEY
 
 
 @pytest.fixture(scope="module")
 def shared_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     db = tmp_path_factory.mktemp("enkrypt") / "models.db"
-    with start_server(str(db), [KEY, f"{OTHER_KEY}=other"]) as server:
+    with start_server(str(db), [SERVER_TESTS_KEY, f"{OTHER_PROJECT_KEY}=other"]) as server:
         yield server
 
 
 @pytest.fixture
 def server(shared_server: RunningServer) -> RunningServer:
     """The module's server, emptied and back to default settings."""
-    shared_server.admin_config(**DEFAULTS)
-    shared_server.wipe(KEY)
-    shared_server.wipe(OTHER_KEY)
+    shared_server.admin_config(**NO_FAULTS)
+    shared_server.wipe(SERVER_TESTS_KEY)
+    shared_server.wipe(OTHER_PROJECT_KEY)
     shared_server.reset_stats()
     return shared_server
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from pulumi_enkrypt.server.process import RunningServer
-
-from server_helpers import KEY, OTHER_KEY, ident, make_body
+from support.bodies import model_body
+from support.server import OTHER_PROJECT_KEY, SERVER_TESTS_KEY, identity_headers
 
 HEX = re.compile(r"^[0-9a-f]{16,}$")
 
@@ -24,7 +24,7 @@ def _error(r: httpx.Response, status: int) -> dict[str, Any]:
 
 def test_crud_round_trip(server: RunningServer) -> None:
     with server.client() as c:
-        r = c.post("/models/add-model", json=make_body())
+        r = c.post("/models/add-model", json=model_body())
         assert r.status_code == 200, r.text
         added = r.json()
         assert added["message"] == "Model details added successfully"
@@ -35,19 +35,19 @@ def test_crud_round_trip(server: RunningServer) -> None:
         assert model["project_name"] == "default"
         assert model["is_sample"] is False
         assert model["created_by"] == model["updated_by"]
-        assert model["created_by"].startswith("user-") and KEY not in model["created_by"]
+        assert model["created_by"].startswith("user-") and SERVER_TESTS_KEY not in model["created_by"]
         assert model["model_config"]["endpoint"]["port"] == 443
         assert model["model_config"]["rate_per_min"] == 20  # an int stays an int
 
-        got = c.get("/models/get-model", headers=ident("Test Model"))
+        got = c.get("/models/get-model", headers=identity_headers("Test Model"))
         assert got.status_code == 200
         assert got.json() == model  # bare object, no envelope
 
         listed = c.get("/models/list-models").json()
         assert listed == {"models": [model]}
 
-        changed = make_body(system_prompt="Be brief.")
-        r = c.patch("/models/modify-model", json=changed, headers=ident("Test Model"))
+        changed = model_body(model_config={"system_prompt": "Be brief."})
+        r = c.patch("/models/modify-model", json=changed, headers=identity_headers("Test Model"))
         assert r.status_code == 200, r.text
         assert r.json()["message"] == "Model details updated successfully"
         updated = r.json()["data"]
@@ -56,52 +56,52 @@ def test_crud_round_trip(server: RunningServer) -> None:
         assert updated["updated_at"] > model["updated_at"]
         assert updated["model_config"]["system_prompt"] == "Be brief."
 
-        r = c.delete("/models/delete-model", headers=ident("Test Model"))
+        r = c.delete("/models/delete-model", headers=identity_headers("Test Model"))
         assert r.status_code == 200
         assert r.json() == {
             "message": "Model details deleted successfully",
             "data": {"model_saved_name": "Test Model", "model_version": "v1"},
         }
-        _error(c.get("/models/get-model", headers=ident("Test Model")), 404)
+        _error(c.get("/models/get-model", headers=identity_headers("Test Model")), 404)
         assert c.get("/models/list-models").json() == {"models": []}
 
 
 def test_auth_bodies(server: RunningServer) -> None:
     for method, path in [("POST", "/models/add-model"), ("GET", "/models/list-models")]:
-        r = httpx.request(method, server.url + path, json=make_body())
+        r = httpx.request(method, server.url + path, json=model_body())
         assert _error(r, 401)["message"] == "No API key found in request"
-        r = httpx.request(method, server.url + path, json=make_body(), headers={"apikey": "wrong"})
+        r = httpx.request(method, server.url + path, json=model_body(), headers={"apikey": "wrong"})
         assert _error(r, 401)["message"] == "Unauthorized"
     assert server.models() == []
 
 
 def test_not_found(server: RunningServer) -> None:
     with server.client() as c:
-        _error(c.get("/models/get-model", headers=ident("Nope")), 404)
-        _error(c.patch("/models/modify-model", json=make_body("Nope"), headers=ident("Nope")), 404)
-        _error(c.delete("/models/delete-model", headers=ident("Nope")), 404)
+        _error(c.get("/models/get-model", headers=identity_headers("Nope")), 404)
+        _error(c.patch("/models/modify-model", json=model_body("Nope"), headers=identity_headers("Nope")), 404)
+        _error(c.delete("/models/delete-model", headers=identity_headers("Nope")), 404)
         assert server.models() == []
 
 
 def test_duplicate_and_rename_conflicts(server: RunningServer) -> None:
     with server.client() as c:
-        assert c.post("/models/add-model", json=make_body("A")).status_code == 200
-        assert c.post("/models/add-model", json=make_body("B")).status_code == 200
-        _error(c.post("/models/add-model", json=make_body("A")), 409)
+        assert c.post("/models/add-model", json=model_body("A")).status_code == 200
+        assert c.post("/models/add-model", json=model_body("B")).status_code == 200
+        _error(c.post("/models/add-model", json=model_body("A")), 409)
         # renaming A onto B is refused and changes nothing
-        _error(c.patch("/models/modify-model", json=make_body("B"), headers=ident("A")), 409)
+        _error(c.patch("/models/modify-model", json=model_body("B"), headers=identity_headers("A")), 409)
         assert sorted(m["model_saved_name"] for m in server.models()) == ["A", "B"]
         # renaming A to a free identity keeps its id
-        a_id = c.get("/models/get-model", headers=ident("A")).json()["model_id"]
-        r = c.patch("/models/modify-model", json=make_body("A", "v2"), headers=ident("A"))
+        a_id = c.get("/models/get-model", headers=identity_headers("A")).json()["model_id"]
+        r = c.patch("/models/modify-model", json=model_body("A", "v2"), headers=identity_headers("A"))
         assert r.status_code == 200 and r.json()["data"]["model_version"] == "v2"
         assert r.json()["data"]["model_id"] == a_id
-        _error(c.get("/models/get-model", headers=ident("A")), 404)
-        assert c.get("/models/get-model", headers=ident("A", "v2")).status_code == 200
+        _error(c.get("/models/get-model", headers=identity_headers("A")), 404)
+        assert c.get("/models/get-model", headers=identity_headers("A", "v2")).status_code == 200
 
 
 def test_validation_names_each_bad_field(server: RunningServer) -> None:
-    body = make_body()
+    body = model_body()
     body["model_config"]["endpoint"]["port"] = "not-a-port"
     body["model_config"]["input_modalities"] = ["smell"]
     del body["model_version"]
@@ -133,17 +133,19 @@ def test_validation_of_headers_and_json(server: RunningServer) -> None:
 
 
 def test_nulls_and_empty_enums_are_absent_unknown_keys_ignored(server: RunningServer) -> None:
-    body = make_body(
-        model_jwt_config=None,
-        custom_response_content_type="",
-        custom_curl_command=None,
-        hosting_type=None,
-        custom_payload={"prompt": "{prompt}", "extra": None},
-        not_a_field="ignored",
+    body = model_body(
+        model_name="m",
+        unknown_top={"x": 1},
+        model_config={
+            "model_jwt_config": None,
+            "custom_response_content_type": "",
+            "custom_curl_command": None,
+            "hosting_type": None,
+            "custom_payload": {"prompt": "{prompt}", "extra": None},
+            "not_a_field": "ignored",
+            "default_request_options": {"temperature": 1, "top_k": None},
+        },
     )
-    body["model_name"] = "m"
-    body["unknown_top"] = {"x": 1}
-    body["model_config"]["default_request_options"] = {"temperature": 1, "top_k": None}
     with server.client() as c:
         r = c.post("/models/add-model", json=body)
         assert r.status_code == 200, r.text
@@ -156,11 +158,11 @@ def test_nulls_and_empty_enums_are_absent_unknown_keys_ignored(server: RunningSe
 
 
 def test_projects_are_scoped_by_key(server: RunningServer) -> None:
-    with server.client() as c, server.client(OTHER_KEY) as other:
-        assert c.post("/models/add-model", json=make_body()).status_code == 200
+    with server.client() as c, server.client(OTHER_PROJECT_KEY) as other:
+        assert c.post("/models/add-model", json=model_body()).status_code == 200
         assert other.get("/models/list-models").json() == {"models": []}
-        _error(other.get("/models/get-model", headers=ident("Test Model")), 404)
-        r = other.post("/models/add-model", json=make_body())  # same identity, other project: fine
+        _error(other.get("/models/get-model", headers=identity_headers("Test Model")), 404)
+        r = other.post("/models/add-model", json=model_body())  # same identity, other project: fine
         assert r.status_code == 200 and r.json()["data"]["project_name"] == "other"
         assert r.json()["data"]["created_by"] != server.models()[0]["created_by"]
 
@@ -168,7 +170,7 @@ def test_projects_are_scoped_by_key(server: RunningServer) -> None:
 def test_latin1_names_and_refresh_cache(server: RunningServer) -> None:
     name = "Modèle de test"
     with server.client() as c:
-        assert c.post("/models/add-model", json=make_body(name)).status_code == 200
+        assert c.post("/models/add-model", json=model_body(name)).status_code == 200
         headers = {
             b"X-Enkrypt-Model": name.encode("latin-1"),
             b"X-Enkrypt-Model-Version": b"v1",
@@ -177,7 +179,7 @@ def test_latin1_names_and_refresh_cache(server: RunningServer) -> None:
         r = c.get("/models/get-model", headers=headers)
         assert r.status_code == 200 and r.json()["model_saved_name"] == name
         # a name no header can carry is refused up front
-        err = _error(c.post("/models/add-model", json=make_body("模型")), 422)
+        err = _error(c.post("/models/add-model", json=model_body("模型")), 422)
         assert err["errors"][0]["field"] == "model_saved_name"
 
 
@@ -187,9 +189,9 @@ def test_samples(server: RunningServer) -> None:
     samples = server.models()
     assert [m["model_saved_name"] for m in samples] == ["Sample Model 1", "Sample Model 2", "Sample Model 3"]
     assert all(m["is_sample"] is True for m in samples)
-    assert server.models(OTHER_KEY) == []
+    assert server.models(OTHER_PROJECT_KEY) == []
     with server.client() as c:
-        r = c.post("/models/add-model", json=make_body())
+        r = c.post("/models/add-model", json=model_body())
         assert r.json()["data"]["is_sample"] is False
 
 

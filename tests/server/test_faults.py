@@ -8,8 +8,8 @@ import httpx
 import pytest
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
-
-from server_helpers import KEY, OTHER_KEY, ident, make_body
+from support.bodies import model_body
+from support.server import OTHER_PROJECT_KEY, SERVER_TESTS_KEY, identity_headers
 
 
 def _statuses(server: RunningServer, n: int) -> list[int]:
@@ -20,7 +20,7 @@ def _statuses(server: RunningServer, n: int) -> list[int]:
 def test_429_with_retry_after(server: RunningServer) -> None:
     server.admin_config(rate_429=1.0, retry_after=7)
     with server.client() as c:
-        r = c.post("/models/add-model", json=make_body())
+        r = c.post("/models/add-model", json=model_body())
         assert r.status_code == 429
         assert r.headers["Retry-After"] == "7"
         assert r.json()["message"] and r.json()["request_id"]
@@ -38,7 +38,7 @@ def test_5xx(server: RunningServer) -> None:
     server.admin_config(rate_5xx=1.0)
     with server.client() as c:
         for _ in range(8):
-            r = c.post("/models/add-model", json=make_body())
+            r = c.post("/models/add-model", json=model_body())
             assert r.status_code in (500, 502, 503, 504)
             assert r.json()["message"]
     assert server.stats()["faults"]["5xx"] == 8
@@ -59,12 +59,16 @@ def test_seeded_faults_repeat(server: RunningServer) -> None:
 def test_drop_commits_then_closes_the_connection(server: RunningServer) -> None:
     server.admin_config(rate_drop=1.0)
     with server.client() as c, pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        c.post("/models/add-model", json=make_body())
+        c.post("/models/add-model", json=model_body())
     with server.client() as c, pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
-        c.patch("/models/modify-model", json=make_body(system_prompt="changed"), headers=ident("Test Model"))
+        c.patch(
+            "/models/modify-model",
+            json=model_body(model_config={"system_prompt": "changed"}),
+            headers=identity_headers("Test Model"),
+        )
     server.admin_config(rate_drop=0.0)
     with server.client() as c:
-        r = c.get("/models/get-model", headers=ident("Test Model"))
+        r = c.get("/models/get-model", headers=identity_headers("Test Model"))
     assert r.status_code == 200  # both writes were committed before the drop
     assert r.json()["model_config"]["system_prompt"] == "changed"
     assert server.stats()["faults"]["drop"] == 2
@@ -90,14 +94,14 @@ def test_rpm_limit_per_key(server: RunningServer) -> None:
         r = c.get("/models/list-models")
     assert r.status_code == 429
     assert 1 <= int(r.headers["Retry-After"]) <= 60
-    with server.client(OTHER_KEY) as other:  # another key has its own window
+    with server.client(OTHER_PROJECT_KEY) as other:  # another key has its own window
         assert other.get("/models/list-models").status_code == 200
     assert server.stats()["faults"]["rpm"] == 1
 
 
 def test_faults_from_the_command_line(db_path: str) -> None:
     args = ["--rate-429", "1", "--retry-after", "3", "--seed", "5", "--latency-ms", "10", "--samples", "2"]
-    with start_server(db_path, [KEY], args) as server:
+    with start_server(db_path, [SERVER_TESTS_KEY], args) as server:
         config = server.admin_config()
         assert config["rate_429"] == 1.0 and config["retry_after"] == 3 and config["seed"] == 5
         with server.client() as c:

@@ -22,8 +22,8 @@ import uvicorn
 
 from pulumi_enkrypt.kinds import MODEL, Api, Kind
 from pulumi_enkrypt.server.app import ServerConfig, create_app
-
-from server_helpers import DEFAULTS, KEY, OTHER_KEY, ident, make_body
+from support.bodies import model_body
+from support.server import NO_FAULTS, OTHER_PROJECT_KEY, SERVER_TESTS_KEY, identity_headers
 
 WIDGET = Kind(
     name="Widget",
@@ -67,7 +67,9 @@ class _Server(uvicorn.Server):
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = str(tmp_path_factory.mktemp("kinds") / "kinds.db")
-    config = ServerConfig(api_keys={KEY: "default", OTHER_KEY: "other"}, db=db, samples=2, kinds=(MODEL, WIDGET))
+    config = ServerConfig(
+        api_keys={SERVER_TESTS_KEY: "default", OTHER_PROJECT_KEY: "other"}, db=db, samples=2, kinds=(MODEL, WIDGET)
+    )
     server = _Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=0, http="h11", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -81,8 +83,8 @@ def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def c(url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=url, headers={"apikey": KEY}, timeout=30) as client:
-        assert client.put("/_emulator/config", json=DEFAULTS).status_code == 200
+    with httpx.Client(base_url=url, headers={"apikey": SERVER_TESTS_KEY}, timeout=30) as client:
+        assert client.put("/_emulator/config", json=NO_FAULTS).status_code == 200
         yield client
 
 
@@ -94,7 +96,7 @@ def _widgets(c: httpx.Client) -> list[dict[str, Any]]:
 
 
 def test_the_five_calls_of_a_declared_kind(c: httpx.Client) -> None:
-    r = c.post("/widgets/add-widget", json=make_body("Gadget"))
+    r = c.post("/widgets/add-widget", json=model_body("Gadget"))
     assert r.status_code == 200, r.text
     assert r.json()["message"] == "Widget details added successfully"
     widget = r.json()["data"]
@@ -104,10 +106,12 @@ def test_the_five_calls_of_a_declared_kind(c: httpx.Client) -> None:
     assert c.get("/widgets/get-widget", headers=W).json() == widget
     assert widget in _widgets(c)
     # one header names a widget: another version of the same name is the same widget
-    r = c.post("/widgets/add-widget", json=make_body("Gadget", "v2"))
+    r = c.post("/widgets/add-widget", json=model_body("Gadget", "v2"))
     assert (r.status_code, r.json()["message"]) == (409, "Widget already exists")
 
-    r = c.patch("/widgets/modify-widget", json=make_body("Gizmo", system_prompt="Be brief."), headers=W)
+    r = c.patch(
+        "/widgets/modify-widget", json=model_body("Gizmo", model_config={"system_prompt": "Be brief."}), headers=W
+    )
     assert r.status_code == 200 and r.json()["message"] == "Widget details updated successfully"
     assert r.json()["data"]["widget_id"] == widget["widget_id"]  # a rename keeps the id
     r = c.get("/widgets/get-widget", headers=W)
@@ -124,21 +128,21 @@ def test_the_five_calls_of_a_declared_kind(c: httpx.Client) -> None:
 
 
 def test_kinds_are_kept_apart(c: httpx.Client, url: str) -> None:
-    assert c.post("/models/add-model", json=make_body("Shared")).status_code == 200
-    assert c.post("/widgets/add-widget", json=make_body("Shared")).status_code == 200  # another table
-    assert c.get("/models/get-model", headers=ident("Shared")).json()["model_id"] >= 1
-    with httpx.Client(base_url=url, headers={"apikey": OTHER_KEY}) as other:  # another project
+    assert c.post("/models/add-model", json=model_body("Shared")).status_code == 200
+    assert c.post("/widgets/add-widget", json=model_body("Shared")).status_code == 200  # another table
+    assert c.get("/models/get-model", headers=identity_headers("Shared")).json()["model_id"] >= 1
+    with httpx.Client(base_url=url, headers={"apikey": OTHER_PROJECT_KEY}) as other:  # another project
         assert other.get("/widgets/get-widget", headers={"X-Enkrypt-Widget": "Shared"}).status_code == 404
 
     # each kind's admin wipe empties that kind only
     assert c.delete("/_emulator/widgets").json()["deleted"] >= 1
     assert _widgets(c) == []
-    assert c.get("/models/get-model", headers=ident("Shared")).status_code == 200
+    assert c.get("/models/get-model", headers=identity_headers("Shared")).status_code == 200
     assert c.delete("/_emulator/models").json()["deleted"] >= 1
 
 
 def test_samples_of_every_kind(c: httpx.Client, url: str) -> None:
-    with httpx.Client(base_url=url, headers={"apikey": OTHER_KEY}) as other:  # seeded at start: --samples 2
+    with httpx.Client(base_url=url, headers={"apikey": OTHER_PROJECT_KEY}) as other:  # seeded at start: --samples 2
         assert [w["model_saved_name"] for w in other.get("/widgets/list-widgets").json()["widgets"]] == [
             "Sample Widget"
         ]
@@ -155,11 +159,11 @@ def test_samples_of_every_kind(c: httpx.Client, url: str) -> None:
 def test_faults_and_shapes_reach_a_declared_kind(c: httpx.Client) -> None:
     c.delete("/_emulator/widgets")
     assert c.put("/_emulator/config", json={"rate_429": 1.0, "retry_after": 4}).status_code == 200
-    r = c.post("/widgets/add-widget", json=make_body("Gadget"))
+    r = c.post("/widgets/add-widget", json=model_body("Gadget"))
     assert r.status_code == 429 and r.headers["Retry-After"] == "4"
     changes = {"rate_429": 0.0, "response_shape": "documented", "mask_secrets": True}
     assert c.put("/_emulator/config", json=changes).status_code == 200
-    widget = c.post("/widgets/add-widget", json=make_body("Gadget")).json()["data"]
+    widget = c.post("/widgets/add-widget", json=model_body("Gadget")).json()["data"]
     assert widget["model_config"]["apikeys"] == ["********"]
     assert widget["model_provider"] == "together" and "rate_per_min" not in widget["model_config"]
     assert not {"created_by", "updated_by", "is_sample"} & set(widget) and widget["widget_id"] >= 1
@@ -186,7 +190,7 @@ def test_openapi_documents_every_kind(url: str) -> None:
 
 def test_a_database_file_keeps_every_kind(tmp_path: Path) -> None:
     db = str(tmp_path / "two.db")
-    config = ServerConfig(api_keys={KEY: "default"}, db=db, kinds=(MODEL, WIDGET))
+    config = ServerConfig(api_keys={SERVER_TESTS_KEY: "default"}, db=db, kinds=(MODEL, WIDGET))
     create_app(config).state.store.close()
     with closing(sqlite3.connect(db)) as conn:
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

@@ -11,22 +11,25 @@ from pathlib import Path
 import httpx
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
-
-from server_helpers import KEY, ident, make_body
+from support.bodies import model_body
+from support.server import SERVER_TESTS_KEY, identity_headers
 
 
 def _post(server: RunningServer, name: str) -> int:
     with server.client() as c:
-        return c.post("/models/add-model", json=make_body(name)).status_code
+        return c.post("/models/add-model", json=model_body(name)).status_code
 
 
 def test_restart_keeps_everything(db_path: str) -> None:
-    with start_server(db_path, [KEY], ["--samples", "1"]) as server:
+    with start_server(db_path, [SERVER_TESTS_KEY], ["--samples", "1"]) as server:
         with server.client() as c:
             for name in ("A", "B", "C"):
-                assert c.post("/models/add-model", json=make_body(name)).status_code == 200
-            assert c.patch("/models/modify-model", json=make_body("B", "v2"), headers=ident("B")).status_code == 200
-            assert c.delete("/models/delete-model", headers=ident("C")).status_code == 200
+                assert c.post("/models/add-model", json=model_body(name)).status_code == 200
+            assert (
+                c.patch("/models/modify-model", json=model_body("B", "v2"), headers=identity_headers("B")).status_code
+                == 200
+            )
+            assert c.delete("/models/delete-model", headers=identity_headers("C")).status_code == 200
         before = server.models()
         port = server.port
 
@@ -39,7 +42,7 @@ def test_restart_keeps_everything(db_path: str) -> None:
         # --samples on an existing file does not duplicate them; ids keep growing
         assert sum(m["is_sample"] for m in before) == 1
         with server.client() as c:
-            new_id = c.post("/models/add-model", json=make_body("D")).json()["data"]["model_id"]
+            new_id = c.post("/models/add-model", json=model_body("D")).json()["data"]["model_id"]
         assert new_id > max(m["model_id"] for m in before)
 
 
@@ -67,12 +70,14 @@ def test_parallel_modifies_lose_nothing(server: RunningServer) -> None:
 
     def modify(name: str) -> int:
         with server.client() as c:
-            body = make_body(name, system_prompt=f"prompt of {name}")
-            return c.patch("/models/modify-model", json=body, headers=ident(name)).status_code
+            body = model_body(name, model_config={"system_prompt": f"prompt of {name}"})
+            return c.patch("/models/modify-model", json=body, headers=identity_headers(name)).status_code
 
     def rename_onto_target(name: str) -> int:
         with server.client() as c:
-            return c.patch("/models/modify-model", json=make_body("Target"), headers=ident(name)).status_code
+            return c.patch(
+                "/models/modify-model", json=model_body("Target"), headers=identity_headers(name)
+            ).status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         assert list(pool.map(modify, names)) == [200] * 20
@@ -126,7 +131,7 @@ def _models_table(path: str) -> tuple[str, list[tuple[object, ...]], list[tuple[
 
 
 def test_a_database_of_the_previous_release_serves_its_models(db_path: str) -> None:
-    old = make_body("Old Model")
+    old = model_body("Old Model")
     stamp = "2025-06-01T10:00:00.000001+00:00"
     with closing(sqlite3.connect(db_path)) as db, db:
         db.executescript(PREVIOUS_RELEASE_DDL)
@@ -137,29 +142,31 @@ def test_a_database_of_the_previous_release_serves_its_models(db_path: str) -> N
         )
     before = _models_table(db_path)
 
-    with start_server(db_path, [KEY]) as server, server.client() as c:
-        got = c.get("/models/get-model", headers=ident("Old Model"))
+    with start_server(db_path, [SERVER_TESTS_KEY]) as server, server.client() as c:
+        got = c.get("/models/get-model", headers=identity_headers("Old Model"))
         assert got.status_code == 200, got.text
         model = got.json()
         assert model["model_id"] == 1 and model["created_at"] == stamp and model["created_by"] == "user-0123456789ab"
         assert model["model_config"] == old["model_config"] and model["is_sample"] is False
-        assert c.post("/models/add-model", json=make_body("Old Model")).status_code == 409
+        assert c.post("/models/add-model", json=model_body("Old Model")).status_code == 409
 
-        new = c.post("/models/add-model", json=make_body("New Model")).json()["data"]
+        new = c.post("/models/add-model", json=model_body("New Model")).json()["data"]
         assert new["model_id"] == 2
         r = c.patch(
-            "/models/modify-model", json=make_body("Old Model", system_prompt="Be brief."), headers=ident("Old Model")
+            "/models/modify-model",
+            json=model_body("Old Model", model_config={"system_prompt": "Be brief."}),
+            headers=identity_headers("Old Model"),
         )
         assert r.status_code == 200 and r.json()["data"]["created_at"] == stamp
         assert r.json()["data"]["updated_at"] > stamp
-        assert c.delete("/models/delete-model", headers=ident("Old Model")).status_code == 200
+        assert c.delete("/models/delete-model", headers=identity_headers("Old Model")).status_code == 200
         assert [m["model_saved_name"] for m in server.models()] == ["New Model"]
 
     assert _models_table(db_path) == before  # served as it was: no migration
 
 
 def test_a_new_database_has_the_previous_release_model_table(db_path: str, tmp_path: Path) -> None:
-    with start_server(db_path, [KEY]) as server:
+    with start_server(db_path, [SERVER_TESTS_KEY]) as server:
         assert _post(server, "A") == 200
     previous = str(tmp_path / "previous.db")
     with closing(sqlite3.connect(previous)) as db:

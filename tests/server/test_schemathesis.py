@@ -7,8 +7,7 @@ import sys
 from pathlib import Path
 
 from pulumi_enkrypt.server.process import start_server
-
-from server_helpers import KEY
+from support.server import SERVER_TESTS_KEY
 
 CHECKS = ",".join(
     [
@@ -23,10 +22,10 @@ CHECKS = ",".join(
 
 def test_schemathesis_finds_nothing(tmp_path: Path) -> None:
     st = Path(sys.executable).parent / "st"
-    with start_server(str(tmp_path / "st.db"), [KEY], ["--samples", "2"]) as server:  # faults all off
+    with start_server(str(tmp_path / "st.db"), [SERVER_TESTS_KEY], ["--samples", "2"]) as server:  # faults all off
         cmd = [
             str(st), "run", f"{server.url}/openapi.json",
-            "--header", f"apikey:{KEY}",
+            "--header", f"apikey:{SERVER_TESTS_KEY}",
             "--checks", CHECKS,
             "--phases", "coverage,fuzzing,stateful",
             "--max-examples", "50",

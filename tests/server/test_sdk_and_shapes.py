@@ -11,8 +11,8 @@ from enkryptai_sdk.dto import ModelCollection, ModelConfig  # type: ignore[impor
 from enkryptai_sdk.models import ModelClientError  # type: ignore[import-untyped]
 
 from pulumi_enkrypt.server.process import RunningServer
-
-from server_helpers import ident, make_body
+from support.bodies import model_body
+from support.server import identity_headers
 
 SDK_TOP_LEVEL = {
     "created_at", "updated_at", "created_by", "updated_by", "model_id", "model_saved_name", "model_version",
@@ -80,24 +80,26 @@ def test_sdk_parser_rejects_the_documented_shape(server: RunningServer) -> None:
 
 
 def _rich_body() -> dict[str, Any]:
-    return make_body(
+    return model_body(
         "Rich",
-        model_auth_type="jwt",
-        model_jwt_config={
-            "jwt_method": "POST",
-            "jwt_url": "https://auth.example.com/token",
-            "jwt_headers": [{"key": "content-type", "value": "application/x-www-form-urlencoded"}],
-            "jwt_body": "grant_type=client_credentials&client_secret=jwt-secret",
-            "jwt_response_key": ".access_token",
+        model_config={
+            "model_auth_type": "jwt",
+            "model_jwt_config": {
+                "jwt_method": "POST",
+                "jwt_url": "https://auth.example.com/token",
+                "jwt_headers": [{"key": "content-type", "value": "application/x-www-form-urlencoded"}],
+                "jwt_body": "grant_type=client_credentials&client_secret=jwt-secret",
+                "jwt_response_key": ".access_token",
+            },
+            "custom_headers": [{"key": "X-Token", "value": "header-secret"}],
+            "custom_curl_command": "curl -H 'Authorization: curl-secret' https://x",
+            "auth_data": {"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
+            "tools": [{"name": "web_search", "description": "Search the web."}],
+            "custom_payload": {"messages": [{"role": "user", "content": "{prompt}"}]},
+            "custom_response_content_type": "json",
+            "custom_response_format": ".choices[0].message.content",
+            "context": {"system_description": "A support bot."},
         },
-        custom_headers=[{"key": "X-Token", "value": "header-secret"}],
-        custom_curl_command="curl -H 'Authorization: curl-secret' https://x",
-        auth_data={"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
-        tools=[{"name": "web_search", "description": "Search the web."}],
-        custom_payload={"messages": [{"role": "user", "content": "{prompt}"}]},
-        custom_response_content_type="json",
-        custom_response_format=".choices[0].message.content",
-        context={"system_description": "A support bot."},
     )
 
 
@@ -108,9 +110,11 @@ def test_shapes_and_masking(server: RunningServer, shape: str, mask: bool) -> No
         r = c.post("/models/add-model", json=_rich_body())
         assert r.status_code == 200, r.text
         from_add = r.json()["data"]
-        from_get = c.get("/models/get-model", headers=ident("Rich")).json()
+        from_get = c.get("/models/get-model", headers=identity_headers("Rich")).json()
         from_list = c.get("/models/list-models").json()["models"][0]
-        from_modify = c.patch("/models/modify-model", json=_rich_body(), headers=ident("Rich")).json()["data"]
+        from_modify = c.patch("/models/modify-model", json=_rich_body(), headers=identity_headers("Rich")).json()[
+            "data"
+        ]
     assert from_add == from_get == from_list
     assert from_modify["updated_at"] >= from_add["updated_at"]
 

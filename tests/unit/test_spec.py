@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from pulumi_enkrypt import spec, wire
+from support.bodies import DROP, model_body
 
-BODY = {
-    "model_saved_name": "Test Model",
-    "model_version": "v1",
-    "testing_for": "foundationModels",
-    "model_name": "m",
-    "model_config": {
-        "model_provider": "together",
-        "hosting_type": "External",
-        "endpoint": {"scheme": "https", "host": "h", "port": 443, "base_path": "/v1"},
+# With a null and an empty enum, which check drops; no certifications, so the body has only what was given.
+BODY = model_body(
+    model_name="m",
+    certifications=DROP,
+    model_config={
+        "endpoint": {"host": "h"},
         "apikeys": ["key-1"],
-        "rate_per_min": 20,
         "custom_response_content_type": "",
         "model_jwt_config": None,
     },
-}
+)
 
 
 def test_check_drops_nulls_and_empty_enums_and_types_numbers_and_the_body_keeps_them() -> None:

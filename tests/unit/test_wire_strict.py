@@ -16,24 +16,15 @@ import pytest
 
 from pulumi_enkrypt import spec, wire
 from pulumi_enkrypt.server.app import ApiError, clean_body
+from support.bodies import model_body
 
-BODY: dict[str, Any] = {
-    "model_saved_name": "Test Model",
-    "model_version": "v1",
-    "testing_for": "foundationModels",
-    "model_name": "mistralai/Mixtral-8x7B-Instruct-v0.1",
-    "certifications": [],
-    "model_config": {
-        "model_provider": "together",
-        "hosting_type": "External",
-        "endpoint": {"scheme": "https", "host": "api.together.xyz", "port": 443, "base_path": "/v1"},
-        "auth_data": {"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
+BODY = model_body(
+    model_config={
         "apikeys": ["sk-test"],
-        "rate_per_min": 20,
         "metadata": {"max_tokens": 500, "input_cost_1M_tokens": 2.5},
         "default_request_options": {"temperature": 1, "top_p": 1, "top_k": 40},
-    },
-}
+    }
+)
 
 
 def with_value(path: str, value: Any) -> dict[str, Any]:

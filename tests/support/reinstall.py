@@ -23,7 +23,7 @@ DIST = "pulumi_enkrypt"
 # shows the program AND the engine's provider process really ran the reinstalled code.
 IMPORT_PROBE = """
 
-# --- added by tests/e2e/_reinstall.py: a "new release" that reports each import ---
+# --- added by tests/support/reinstall.py: a "new release" that reports each import ---
 def _e2e_report_import() -> None:
     import os
 

@@ -21,10 +21,7 @@ import httpx
 
 from pulumi_enkrypt.server.faults import FAULT_KINDS
 from pulumi_enkrypt.server.process import RunningServer
-
-from pulumi_harness import PulumiProject, Result
-
-MODEL_TYPE = "pulumi-python:dynamic/enkrypt:Model"
+from support.cli import MODEL_TYPE, PulumiProject, Result
 
 # ----------------------------------------------------------------------------------------------- figures
 
@@ -147,10 +144,6 @@ def run(project: PulumiProject, verb: str, *args: str, env: Mapping[str, str] | 
         project.env.clear()
         project.env.update(saved)
     return counted(result)
-
-
-def output_of(result: Result) -> str:
-    return f"{result.stdout}\n{result.stderr}"
 
 
 # ----------------------------------------------------------------------------------------------- end state

@@ -17,10 +17,10 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 from pulumi_enkrypt.provider import ModelProvider
+from support.cli import MODEL_TYPE
 
 PROVIDER_KEY = "__provider"
 UNKNOWN = rpc.UNKNOWN
-TYPE_TOKEN = "pulumi-python:dynamic/enkrypt:Model"
 
 
 def _struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
@@ -57,7 +57,7 @@ class ProviderHost:
             )
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-        self.urn = "urn:pulumi:test::project::pulumi-python:dynamic/enkrypt:Model::m"
+        self.urn = f"urn:pulumi:test::project::{MODEL_TYPE}::m"
 
     def close(self) -> str:
         """Stop the host; returns what it wrote on stderr (for secret-hygiene checks)."""

@@ -1,7 +1,8 @@
 """Drive the real, pinned Pulumi CLI (.tools/bin, see scripts/pulumi-cli) against throwaway projects.
 
 Each `PulumiProject` gets its own `file://` backend, PULUMI_HOME and stack inside a temp dir, so tests never
-share state, never touch ~/.pulumi and never need the network.
+share state, never touch ~/.pulumi and never need the network. `server_project` is one whose provider talks to a
+local Enkrypt server.
 """
 
 from __future__ import annotations
@@ -15,15 +16,24 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from pulumi_enkrypt.server.process import RunningServer
+
+REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".tools" / "bin"
 ENSURE_SCRIPT = REPO / "scripts" / "pulumi-cli"
 _venv_python = REPO / ".venv" / "bin" / "python"
 PYTHON = str(_venv_python if _venv_python.exists() else Path(sys.executable))
 PASSPHRASE = "pulumi-enkrypt-tests"
 DEFAULT_TIMEOUT_S = 300.0
+# The Model's type token, written out: existing stacks record it, so it must not change with the code.
+MODEL_TYPE = "pulumi-python:dynamic/enkrypt:Model"
 
 Result = subprocess.CompletedProcess[str]
+
+
+def output_of(result: Result) -> str:
+    """Everything a command printed."""
+    return f"{result.stdout}\n{result.stderr}"
 
 
 class PulumiCommandError(AssertionError):
@@ -183,3 +193,26 @@ class PulumiProject:
         """The resources in state (from `stack export`)."""
         res: list[dict[str, Any]] = self.export()["deployment"].get("resources") or []
         return res
+
+
+def server_project(
+    tmp_dir: Path | str,
+    server: RunningServer,
+    program: str | Path,
+    bin_dir: Path,
+    *,
+    api_key: str | None = None,
+    config: Mapping[str, str] | None = None,
+    secrets: Mapping[str, str] | None = None,
+    **options: Any,
+) -> PulumiProject:
+    """A `PulumiProject` whose provider talks to ``server``: ``enkrypt:baseUrl`` set, ``enkrypt:apiKey`` (the
+    server's own key unless ``api_key`` is given) set as a secret, plus ``config`` and ``secrets``."""
+    return PulumiProject(
+        tmp_dir,
+        program,
+        config={"enkrypt:baseUrl": server.url, **(config or {})},
+        secrets={"enkrypt:apiKey": api_key or server.api_key, **(secrets or {})},
+        bin_dir=bin_dir,
+        **options,
+    )
