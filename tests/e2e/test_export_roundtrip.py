@@ -56,6 +56,7 @@ def _ruff(path: Path) -> None:
 def test_export_roundtrip(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path) -> None:
     server = enkrypt_server
     bodies = varied_models()
+    assert len(bodies) == 20
     secrets = secret_strings(bodies)
     assert len(secrets) >= 20
     _seed(server, bodies)

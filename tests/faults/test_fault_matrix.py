@@ -35,7 +35,7 @@ from support.cli import PulumiProject, output_of
 from support.faults import (
     FIGURES,
     RecordingProxy,
-    assert_end_state,
+    end_state_problems,
     model_spec,
     new_project,
     retry_after_violations,
@@ -160,7 +160,8 @@ def apply_step(cell: Cell, step: str) -> dict[str, Any]:
     if step != "delete":
         preview = run(cell.project, "preview", "--expect-no-changes")
         assert preview.returncode == 0, "state and program differ after recovery:\n" + output_of(preview)
-    assert_end_state(server, cell.project, cell.declared, API_KEY)
+    problems = end_state_problems(server, cell.project, cell.declared, API_KEY)
+    assert problems == [], "end state differs:\n" + "\n".join(problems)
 
     if cell.proxy is not None:
         exchanges = [e for e in cell.proxy.model_exchanges() if e.sent >= fault_on]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pulumi_enkrypt.server.process import RunningServer, start_server
 from support.cli import output_of
-from support.faults import FIGURES, assert_end_state, model_resources, model_spec, new_project, run
+from support.faults import FIGURES, end_state_problems, model_resources, model_spec, new_project, run
 
 API_KEY = "kill-test-key-8e41"
 MODELS = 30
@@ -95,7 +95,8 @@ def test_killed_up_recovers_to_exactly_the_declared_models(pulumi_cli: Path, tmp
 
         preview = run(project, "preview", "--expect-no-changes")
         assert preview.returncode == 0, output_of(preview)
-        assert_end_state(server, project, declared, API_KEY)
+        problems = end_state_problems(server, project, declared, API_KEY)
+        assert problems == [], "end state differs:\n" + "\n".join(problems)
         FIGURES.add_faults(server.stats()["faults"])
         FIGURES.bump("cases")
         FIGURES.note("kill test recovery: " + " -> ".join(steps))

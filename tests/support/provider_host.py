@@ -48,8 +48,7 @@ class ProviderHost:
             text=True,
             env=full_env,
         )
-        assert self.proc.stdout is not None
-        port = self.proc.stdout.readline().strip()
+        port = self.proc.stdout.readline().strip() if self.proc.stdout else ""
         if not port.isdigit():
             self.proc.kill()
             raise RuntimeError(

@@ -262,7 +262,6 @@ def varied_models() -> list[dict[str, Any]]:
             },
         }
     )
-    assert len(models) == 20, len(models)
     return models
 
 
