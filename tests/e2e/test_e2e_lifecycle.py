@@ -35,7 +35,7 @@ from support.lifecycle import (
     TOGETHER,
     lifecycle_project,
 )
-from support.reinstall import venv_with_package
+from support.reinstall import python_prints, venv_with_package
 from support.server import identity_headers, model_requests, models_by_id, writes
 
 BAD_PROGRAM = """
@@ -356,12 +356,7 @@ def test_reinstalling_at_a_new_version_makes_no_diff(
     pids = {line.split()[0] for line in lines if new_site in line}
     # At least one program run and one provider process per command imported the new release.
     assert len(pids) >= 4, f"the new version was not what ran: {lines}"
-    version = subprocess.run(
-        [str(new_python), "-c", "import importlib.metadata as m; print(m.version('pulumi-enkrypt'))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    version = python_prints(new_python, "import importlib.metadata as m; print(m.version('pulumi-enkrypt'))")
     assert version == "0.1.1.post7"
 
 

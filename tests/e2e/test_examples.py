@@ -20,9 +20,9 @@ from support.server import E2E_API_KEY, models_by_id
 EXAMPLES = REPO / "examples"
 
 
-def _project(tmp: Path, example: str, stack: str, server_url: str, secrets: dict[str, str], cli: Path) -> PulumiProject:
-    """The example as it is (its own Pulumi.yaml and Pulumi.<stack>.yaml), its secrets set with --secret."""
-    project = _stack(tmp, example, stack, cli)
+def _project(tmp: Path, example: str, server_url: str, secrets: dict[str, str], cli: Path) -> PulumiProject:
+    """The example's dev stack as it is (its own Pulumi.yaml and Pulumi.dev.yaml), its secrets set with --secret."""
+    project = _stack(tmp, example, "dev", cli)
     _configure(project, server_url, secrets)
     return project
 
@@ -112,14 +112,8 @@ def test_multi_env(pulumi_cli: Path, per_env_server: RunningServer, tmp_path: Pa
 
 def test_custom_agent(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path) -> None:
     token = "agent-token-5c09e7f1"
-    project = _project(
-        tmp_path,
-        "custom-agent",
-        "dev",
-        enkrypt_server.url,
-        {"enkrypt:apiKey": E2E_API_KEY, "agentToken": token},
-        pulumi_cli,
-    )
+    secrets = {"enkrypt:apiKey": E2E_API_KEY, "agentToken": token}
+    project = _project(tmp_path, "custom-agent", enkrypt_server.url, secrets, pulumi_cli)
     project.up()
 
     [agent] = enkrypt_server.models()
@@ -167,7 +161,7 @@ def test_cloud_credentials(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_
         "awsSecretAccessKey": "aws-secret-access-key-71c4/xyz",
         "jwtClientSecret": "jwt-client-secret-a92f",
     }
-    project = _project(tmp_path, "cloud-credentials", "dev", enkrypt_server.url, secrets, pulumi_cli)
+    project = _project(tmp_path, "cloud-credentials", enkrypt_server.url, secrets, pulumi_cli)
     # As the README says: the key file on stdin.
     project.run("config", "set", "--secret", "gcpServiceAccountJson", input=SERVICE_ACCOUNT)
     project.up()
@@ -223,14 +217,8 @@ def test_lookup(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path)
         http.post("/models/add-model", json=EXISTING).raise_for_status()
     [existing] = enkrypt_server.models()
     canary_key = "canary-key-0b7e"
-    project = _project(
-        tmp_path,
-        "lookup",
-        "dev",
-        enkrypt_server.url,
-        {"enkrypt:apiKey": E2E_API_KEY, "canaryApiKey": canary_key},
-        pulumi_cli,
-    )
+    secrets = {"enkrypt:apiKey": E2E_API_KEY, "canaryApiKey": canary_key}
+    project = _project(tmp_path, "lookup", enkrypt_server.url, secrets, pulumi_cli)
     project.up()
 
     models = models_by_id(enkrypt_server)

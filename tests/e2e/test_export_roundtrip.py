@@ -53,6 +53,17 @@ def _ruff(path: Path) -> None:
         assert done.returncode == 0, f"ruff {flags}:\n{done.stdout}{done.stderr}"
 
 
+def _exported_stack(out: Path, tmp: Path, cli: Path) -> tuple[PulumiProject, subprocess.CompletedProcess[str]]:
+    """The exported program as a dev stack, and the run of its config-commands.sh in it."""
+    project = PulumiProject(tmp, out, stack="dev", name=PROJECT, bin_dir=cli)
+    shutil.copy(out / "Pulumi.yaml", project.dir / "Pulumi.yaml")  # the harness writes its own: use the export's
+    script_env = {**project.env, "ENKRYPTAI_API_KEY": E2E_API_KEY}
+    configured = subprocess.run(
+        ["bash", "config-commands.sh"], cwd=project.dir, env=script_env, capture_output=True, text=True, check=False
+    )
+    return project, configured
+
+
 def test_export_roundtrip(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path) -> None:
     server = enkrypt_server
     bodies = varied_models()
@@ -84,12 +95,7 @@ def test_export_roundtrip(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_p
         assert f"enkrypt.{typed}" in main_py, typed
     _ruff(out / "__main__.py")
 
-    project = PulumiProject(tmp_path / "pulumi", out, stack="dev", name=PROJECT, bin_dir=pulumi_cli)
-    shutil.copy(out / "Pulumi.yaml", project.dir / "Pulumi.yaml")  # the harness writes its own: use the export's
-    script_env = {**project.env, "ENKRYPTAI_API_KEY": E2E_API_KEY}
-    configured = subprocess.run(
-        ["bash", "config-commands.sh"], cwd=project.dir, env=script_env, capture_output=True, text=True, check=False
-    )
+    project, configured = _exported_stack(out, tmp_path / "pulumi", pulumi_cli)
     assert configured.returncode == 0, configured.stdout + configured.stderr
 
     project.up()
@@ -125,12 +131,7 @@ def test_a_forgotten_placeholder_fails_preview_and_keeps_the_real_keys(
     assert done.returncode == 0, done.stderr
     assert "REPLACE_ME values: preview refuses them, naming each field" in done.stderr
 
-    project = PulumiProject(tmp_path / "pulumi", out, stack="dev", name=PROJECT, bin_dir=pulumi_cli)
-    shutil.copy(out / "Pulumi.yaml", project.dir / "Pulumi.yaml")
-    script_env = {**project.env, "ENKRYPTAI_API_KEY": E2E_API_KEY}
-    configured = subprocess.run(
-        ["bash", "config-commands.sh"], cwd=project.dir, env=script_env, capture_output=True, text=True, check=False
-    )
+    project, configured = _exported_stack(out, tmp_path / "pulumi", pulumi_cli)
     assert configured.returncode == 0, configured.stdout + configured.stderr
     server.admin_config(mask_secrets=False)
     server.reset_stats()

@@ -129,19 +129,13 @@ def new_project(
 
 def run(project: PulumiProject, verb: str, *args: str, env: Mapping[str, str] | None = None) -> Result:
     """`up`/`refresh`/`destroy`/`preview` with check=False, optionally with extra environment for this run."""
+    commands = {"up": project.up, "refresh": project.refresh, "destroy": project.destroy, "preview": project.preview}
+    if verb not in commands:
+        raise ValueError(verb)
     saved = dict(project.env)
     project.env.update(env or {})
     try:
-        if verb == "up":
-            result = project.up(*args, check=False)
-        elif verb == "refresh":
-            result = project.refresh(*args, check=False)
-        elif verb == "destroy":
-            result = project.destroy(*args, check=False)
-        elif verb == "preview":
-            result = project.preview(*args, check=False)
-        else:
-            raise ValueError(verb)
+        result = commands[verb](*args, check=False)
     finally:
         project.env.clear()
         project.env.update(saved)

@@ -84,24 +84,20 @@ def release_source(commit: str, root: Path) -> Path:
     return root
 
 
+def python_prints(python: Path | str, code: str) -> str:
+    """What ``python -c code`` prints (stripped); raises if it fails."""
+    done = subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
 def venv_with_package(version: str, root: Path, base_python: str, source: Path = REPO) -> Path:
     """A new venv under ``root`` holding pulumi-enkrypt ``version`` (non-editable, built from ``source``) on
     top of the shared venv's dependencies; returns its python."""
     venv_dir = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv_dir)], check=True)
     python = venv_dir / "bin" / "python"
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    shared = subprocess.run(
-        [base_python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    site_dir = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    purelib, shared = python_prints(python, site_dir), python_prints(base_python, site_dir)
     # addsitedir also runs the shared venv's own .pth files (its editable install among them), but all of
     # it lands after this venv's site-packages on sys.path.
     (Path(purelib) / "zz_shared_venv.pth").write_text(f"import site; site.addsitedir({shared!r})\n")
