@@ -134,6 +134,17 @@ def scalar_fields(model: type[wire.WireModel] = wire.ModelRequest, path: Path_ =
     return found
 
 
+def declared_keys(path: Path_, model: type[wire.WireModel] = wire.ModelRequest) -> set[str]:
+    """The keys the wire schema declares in the object at ``path``, read from the wire models themselves."""
+    fields = {info.alias or name: info for name, info in model.model_fields.items()}
+    if not path:
+        return set(fields)
+    nested, _ = wire.nested_model(fields[path[0]].annotation)
+    if nested is None:
+        raise ValueError(f"{path[0]} is not an object")
+    return declared_keys(path[1:], nested)
+
+
 def _scalar_type(annotation: Any) -> type | None:
     if annotation in (int, float, bool):
         return typing.cast(type, annotation)
@@ -342,7 +353,7 @@ def mutated(draw: st.DrawFn) -> tuple[dict[str, Any], str, str]:
         under = draw(st.sampled_from(EXTRA_UNDER))
         key = draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12))
         node = get(body, under)
-        if key in node or key in wire._declared_at(".".join(under)):
+        if key in node or key in declared_keys(under):
             key = "not_a_field_" + key
         node[key] = draw(junk)
         return body, kind, fmt((*under, key))
