@@ -136,14 +136,13 @@ Model("hygiene", args=json.load(open("model.json")))
 
 # The same model, read back by both lookups, every field of the results exported.
 PROGRAM_WITH_LOOKUPS = PROGRAM.replace("Model(", "m = Model(") + """
-import dataclasses
 import pulumi
 from pulumi_enkrypt import get_model, get_model_output
 
 found = get_model(m_name := json.load(open("model.json"))["model_saved_name"], "v1")
 pulumi.export("plain", {k: v for k, v in vars(found).items()})
 pulumi.log.info(f"looked up {found!r}")
-pulumi.export("output", get_model_output(m.model_saved_name, m.model_version).apply(dataclasses.asdict))
+pulumi.export("output", get_model_output(m.model_saved_name, m.model_version).apply(lambda r: dict(vars(r))))
 """
 
 
