@@ -184,8 +184,8 @@ def test_latin1_names_and_refresh_cache(server: RunningServer) -> None:
 
 
 def test_samples(server: RunningServer) -> None:
-    assert server.add_samples(2) == 2
-    assert server.add_samples(3) == 1  # idempotent: ensures Sample Model 1..3
+    assert server.add_samples(2) == 3  # Sample Model 1..2, and the platform's one sample policy
+    assert server.add_samples(3) == 1  # idempotent: ensures Sample Model 1..3 (the policy is there)
     samples = server.models()
     assert [m["model_saved_name"] for m in samples] == ["Sample Model 1", "Sample Model 2", "Sample Model 3"]
     assert all(m["is_sample"] is True for m in samples)
@@ -203,6 +203,11 @@ def test_openapi_document(server: RunningServer) -> None:
         "/models/list-models",
         "/models/modify-model",
         "/models/delete-model",
+        "/guardrails/add-policy",
+        "/guardrails/get-policy",
+        "/guardrails/list-policies",
+        "/guardrails/modify-policy",
+        "/guardrails/delete-policy",
     }
     add = doc["paths"]["/models/add-model"]["post"]
     assert add["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ModelRequestObject")
