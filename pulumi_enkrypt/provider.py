@@ -204,7 +204,7 @@ class KindProvider(dyn.ResourceProvider):
 
     def _add(self, body: dict[str, Any], *, adopt: bool) -> dict[str, Any]:
         from . import spec
-        from ._exceptions import EnkryptConflictError, EnkryptMaybeCommittedError
+        from ._exceptions import EnkryptConflictError, EnkryptError, EnkryptMaybeCommittedError
         from .secrets import secret_strings
 
         kind, api = self.kind, self._api()
@@ -215,7 +215,18 @@ class KindProvider(dyn.ResourceProvider):
             return spec.same_model(spec.server_view(existing, body, kind), body, kind)
 
         def take_over() -> dict[str, Any]:
-            return api.modify(kind, identity, body, retry_writes_on_disconnect=True, secrets=secrets)
+            # Even an identical object that looks like our own earlier, unanswered add is written once
+            # more: if another resource of the stack held it (a rename under faults), the write changes
+            # what that resource last saw, so its delete leaves the object to this one (see _RunLedger).
+            try:
+                return api.modify(kind, identity, body, retry_writes_on_disconnect=True, secrets=secrets)
+            except EnkryptError as err:
+                if not err.maybe_committed:
+                    raise
+                landed = api.find(kind, identity)  # the write may have landed although no answer came back
+                if landed is None or not same(landed):
+                    raise
+                return landed
 
         maybe_landed = False
         for _ in range(_CREATE_ROUNDS):
@@ -227,16 +238,12 @@ class KindProvider(dyn.ResourceProvider):
                 existing = api.find(kind, identity)
                 if existing is None:
                     continue  # deleted meanwhile: add again
-                if maybe_landed and same(existing):
-                    return existing  # our own earlier attempt landed
-                if adopt:
+                if adopt or (maybe_landed and same(existing)):
                     return take_over()
                 raise self._conflict(identity, identical=same(existing)) from None
             # The add may have been committed before the connection dropped: look before adding again.
             existing = api.find(kind, identity)
-            if existing is not None and same(existing):
-                return existing
-            if existing is not None and adopt:
+            if existing is not None and (adopt or same(existing)):
                 return take_over()
         raise EnkryptMaybeCommittedError(
             f"could not confirm that {kind.describe(identity)} was added after "

@@ -1,4 +1,5 @@
-"""The fault matrix: every lifecycle step (create, update, replace, refresh, delete) under every fault the
+"""The fault matrix: every lifecycle step (create, update, replace, a rename that adopts, refresh, delete)
+under every fault the
 local server can inject (429 storms with Retry-After, 5xx, latency, "committed, then the connection dropped",
 a per-minute limit), through the real Pulumi CLI.
 
@@ -12,7 +13,9 @@ server's ids. Requests of the 429 and rpm cases go through a recording proxy, wh
 To fit the time budget the cases run in background threads from the start of the module, and each test
 collects its result:
 - for 429, 5xx, latency and drop, one chain per fault on its own server and stack: create -> update ->
-  replace -> refresh -> delete, each step starting from the state the previous one left (and checked);
+  replace -> rename -> refresh -> delete, each step starting from the state the previous one left (and
+  checked); the rename gives each resource a new Pulumi name with adopt_existing, as the export writes, so the
+  new resource takes the model over and the old one's delete must leave it;
 - for rpm, five independent cases (each waits out a real 60 s window), each on its own server, its state set
   up without faults by one `pulumi up`.
 """
@@ -45,7 +48,7 @@ from support.faults import (
 )
 
 API_KEY = "fault-matrix-key-5b2c"
-STEPS = ("create", "update", "replace", "refresh", "delete")
+STEPS = ("create", "update", "replace", "rename", "refresh", "delete")
 FAULTS: dict[str, dict[str, Any]] = {
     # Certain to hit (fixed seeds), recoverable within the client's bounded retries.
     "429": {"rate_429": 0.5, "retry_after": 1, "seed": 429},
@@ -56,7 +59,7 @@ FAULTS: dict[str, dict[str, Any]] = {
 }
 FAULTS_OFF = {"latency_ms": 0, "rate_429": 0.0, "rate_5xx": 0.0, "rate_drop": 0.0, "rpm_limit": 0}
 # Requests a step makes with 2 models, so that the limit is one below it: the last request must wait a window.
-RPM_LIMITS = {"create": 1, "update": 1, "replace": 3, "refresh": 3, "delete": 1}
+RPM_LIMITS = {"create": 1, "update": 1, "replace": 3, "rename": 5, "refresh": 3, "delete": 1}
 # The first run under a fault uses a tight attempt budget, so that failing clearly and re-running is exercised
 # too; re-runs use the default budget (6).
 FIRST_RUN_ENV = {"429": {"ENKRYPTAI_MAX_ATTEMPTS": "2"}, "5xx": {"ENKRYPTAI_MAX_ATTEMPTS": "2"}}
@@ -130,6 +133,8 @@ def apply_step(cell: Cell, step: str) -> dict[str, Any]:
         _declare(cell, _models(fault, prompt="Answer in one sentence."))
     elif step == "replace":
         _declare(cell, _models(fault, version="v2", prompt=cell.declared[0]["prompt"]))
+    elif step == "rename":
+        _declare(cell, [{**m, "resource": m["resource"] + "-renamed", "adopt": True} for m in cell.declared])
     elif step == "refresh":
         # Out of band: one model deleted, the other changed; refresh must see both, up restore both.
         first, second = cell.declared
