@@ -80,14 +80,19 @@ class _RunLedger:
         self.declared: set[Identity] = set()
         self.written: dict[Identity, tuple[Any, ...]] = {}
         self.released: set[Identity] = set()  # deletes skipped because another resource holds the model
+        # Taken over by a create of this run: in one engine run a resource is never both created and deleted
+        # (a delete-before-replace deletes first), so a later delete of it is another resource's.
+        self.taken: set[Identity] = set()
 
     def declare(self, identity: Identity) -> None:
         with self._lock:
             self.declared.add(identity)
 
-    def wrote(self, identity: Identity, version: tuple[Any, ...]) -> None:
+    def wrote(self, identity: Identity, version: tuple[Any, ...], *, taken: bool = False) -> None:
         with self._lock:
             self.written[identity] = version
+            if taken:
+                self.taken.add(identity)
 
     def release(self, identity: Identity) -> None:
         with self._lock:
@@ -198,11 +203,12 @@ class KindProvider(dyn.ResourceProvider):
             or self._settings().adopt_existing
             or identity in self._ledger.released
         )
-        created = self._add(body, adopt=adopt)
-        self._ledger.wrote(identity, _version_of(kind, created))
+        created, taken = self._add(body, adopt=adopt)
+        self._ledger.wrote(identity, _version_of(kind, created), taken=taken)
         return dyn.CreateResult(kind.resource_id(identity), spec.outputs(props, created, kind))
 
-    def _add(self, body: dict[str, Any], *, adopt: bool) -> dict[str, Any]:
+    def _add(self, body: dict[str, Any], *, adopt: bool) -> tuple[dict[str, Any], bool]:
+        """Add the object: (what the server holds, whether an existing object was taken over)."""
         from . import spec
         from ._exceptions import EnkryptConflictError, EnkryptError, EnkryptMaybeCommittedError
         from .secrets import secret_strings
@@ -214,24 +220,25 @@ class KindProvider(dyn.ResourceProvider):
         def same(existing: Mapping[str, Any]) -> bool:
             return spec.same_model(spec.server_view(existing, body, kind), body, kind)
 
-        def take_over() -> dict[str, Any]:
-            # Even an identical object that looks like our own earlier, unanswered add is written once
-            # more: if another resource of the stack held it (a rename under faults), the write changes
-            # what that resource last saw, so its delete leaves the object to this one (see _RunLedger).
+        def take_over(existing: Mapping[str, Any]) -> tuple[dict[str, Any], bool]:
+            # Even an identical object that looks like our own earlier, unanswered add is written once more,
+            # and only a confirmed write counts: if another resource of the stack held it (a rename under
+            # faults), the write changes what that resource last saw, so its delete, in this run or a later
+            # one, leaves the object to this one (see _RunLedger).
             try:
-                return api.modify(kind, identity, body, retry_writes_on_disconnect=True, secrets=secrets)
+                return api.modify(kind, identity, body, retry_writes_on_disconnect=True, secrets=secrets), True
             except EnkryptError as err:
                 if not err.maybe_committed:
                     raise
-                landed = api.find(kind, identity)  # the write may have landed although no answer came back
-                if landed is None or not same(landed):
+                landed = api.find(kind, identity)  # no answer came back: did the write land?
+                if landed is None or not same(landed) or _version_of(kind, landed) == _version_of(kind, existing):
                     raise
-                return landed
+                return landed, True
 
         maybe_landed = False
         for _ in range(_CREATE_ROUNDS):
             try:
-                return api.add(kind, body, secrets=secrets)
+                return api.add(kind, body, secrets=secrets), False
             except EnkryptMaybeCommittedError:
                 maybe_landed = True
             except EnkryptConflictError:
@@ -239,12 +246,12 @@ class KindProvider(dyn.ResourceProvider):
                 if existing is None:
                     continue  # deleted meanwhile: add again
                 if adopt or (maybe_landed and same(existing)):
-                    return take_over()
+                    return take_over(existing)
                 raise self._conflict(identity, identical=same(existing)) from None
             # The add may have been committed before the connection dropped: look before adding again.
             existing = api.find(kind, identity)
             if existing is not None and (adopt or same(existing)):
-                return take_over()
+                return take_over(existing)
         raise EnkryptMaybeCommittedError(
             f"could not confirm that {kind.describe(identity)} was added after "
             f"{_CREATE_ROUNDS} attempts; run `pulumi refresh` then `pulumi up` again",
@@ -301,7 +308,7 @@ class KindProvider(dyn.ResourceProvider):
             )
         except EnkryptNotFoundError:
             # Deleted out of band since the last refresh: bring it back as declared.
-            saved = self._add(body, adopt=True)
+            saved, _ = self._add(body, adopt=True)
         self._ledger.wrote(identity, _version_of(kind, saved))
         return dyn.UpdateResult(spec.outputs(news, saved, kind))
 
@@ -315,6 +322,8 @@ class KindProvider(dyn.ResourceProvider):
 
     def _held_by_another(self, identity: Identity, props: Mapping[str, Any]) -> bool:
         kind = self.kind
+        if identity in self._ledger.taken:
+            return True
         if identity in self._ledger.written:
             return self._ledger.written[identity] != _version_of(kind, props)
         if identity not in self._ledger.declared:
