@@ -144,15 +144,6 @@ class Kind:
     def identity_of(self, props: Mapping[str, Any]) -> tuple[str, ...]:
         return tuple(str(props[field]) for field in self.identity)
 
-    def known_identity(self, props: Mapping[str, Any]) -> tuple[str, ...] | None:
-        """The identity when every part is a known string (not during a preview that awaits one)."""
-        from pulumi.runtime.rpc import UNKNOWN
-
-        values = [props.get(field) for field in self.identity]
-        if all(isinstance(v, str) and v != UNKNOWN for v in values):
-            return tuple(str(v) for v in values)
-        return None
-
     def resource_id(self, identity: tuple[str, ...]) -> str:
         return ":".join(identity)
 

@@ -175,7 +175,7 @@ class KindProvider(dyn.ResourceProvider):
             # A preview must not pass when `up` cannot run: say it here, once per resource.
             return dyn.CheckResult(news, [dyn.CheckFailure("", str(err))])
         news, errors = spec.check(news, kind=kind, strict_providers=settings.strict_providers)
-        known = kind.known_identity(news)
+        known = spec.known_identity(news, kind)
         if known is not None:
             self._ledger.declare(known)
         return dyn.CheckResult(news, [_failure(kind, e) for e in errors])

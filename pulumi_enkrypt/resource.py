@@ -111,10 +111,10 @@ def _identity_claims() -> dict[tuple[str, ...], str]:
     from pulumi.runtime import settings
 
     run = settings.SETTINGS
-    claims: dict[tuple[str, ...], str] | None = getattr(run, "_enkrypt_model_claims", None)
+    claims: dict[tuple[str, ...], str] | None = getattr(run, "_enkrypt_identity_claims", None)
     if claims is None:
         claims = {}
-        run._enkrypt_model_claims = claims  # type: ignore[attr-defined]
+        run._enkrypt_identity_claims = claims  # type: ignore[attr-defined]
     return claims
 
 

@@ -16,7 +16,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .kinds import MODEL, Kind
-from .secrets import is_masked, not_real_secret, secret_items
+from .secrets import is_masked, not_real_secret, secret_items, secret_values_at
 
 if TYPE_CHECKING:
     from .wire import FieldError
@@ -136,8 +136,6 @@ def with_secret_revisions(olds: Mapping[str, Any], news: Mapping[str, Any], kind
 
 def secret_values_by_path(props: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, list[Any]]:
     """Secret path pattern (``model_config.custom_headers[*].value``) -> the values under it, in order."""
-    from .secrets import secret_values_at
-
     patterns = kind.facts.secret_paths
     return {pattern: values for pattern in patterns if (values := secret_values_at(props, pattern))}
 
@@ -165,7 +163,10 @@ def identity(props: Mapping[str, Any], kind: Kind = MODEL) -> tuple[str, ...]:
 
 def known_identity(props: Mapping[str, Any], kind: Kind = MODEL) -> tuple[str, ...] | None:
     """The identity when every part is a known string (not during a preview that awaits one)."""
-    return kind.known_identity(props)
+    values = [props.get(field) for field in kind.identity]
+    if all(isinstance(v, str) and not is_unknown(v) for v in values):
+        return tuple(str(v) for v in values)
+    return None
 
 
 def _get_path(node: Any, parts: list[str]) -> tuple[bool, Any]:
