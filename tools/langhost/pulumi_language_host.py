@@ -3,7 +3,8 @@
 Why it exists: the Go module proxy this project builds from refuses the real host's module, so we serve the
 same LanguageRuntime gRPC protocol here, with the stubs shipped in the `pulumi` Python SDK. It supports what
 `pulumi up/preview/refresh/destroy` need for a `runtime: python` project that uses an existing interpreter
-(the ambient one, `PULUMI_PYTHON_CMD`, or `runtime.options.virtualenv`). It never installs dependencies.
+(the ambient one, `PULUMI_PYTHON_CMD`, or `runtime.options.virtualenv`), and runs provider plugins written in
+Python (a `PulumiPlugin.yaml` directory: RunPlugin). It never installs dependencies.
 
 Launch contract (as with every Pulumi plugin): the engine starts us with its own gRPC address as the last
 positional argument, reads one line from stdout (our port), then talks gRPC. Everything the program prints
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -239,13 +241,43 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             self._cancelled.add(child)
         terminate(child)
 
-    # Code generation, packing, linking and plugin hosting are not needed to deploy; say so cleanly instead
+    # Code generation, packing and linking are not needed to deploy; say so cleanly instead
     # of letting the generated base class log a traceback for each call.
     def _unimplemented(self, name: str, context: Any) -> NoReturn:
         abort(context, grpc.StatusCode.UNIMPLEMENTED, f"{name} is not supported by the bundled Python language host")
 
-    def RunPlugin(self, request: Any, context: Any) -> Any:
-        self._unimplemented("RunPlugin", context)
+    def RunPlugin(self, request: language_pb2.RunPluginRequest, context: Any) -> Iterator[Any]:
+        """Run a plugin written in Python (a directory with PulumiPlugin.yaml, ``runtime: python``), as the real
+        host does: ``python -u <program directory> <args>`` in the engine's environment, its output streamed
+        back (the engine reads the plugin's port from the first stdout line), then its exit code."""
+        if request.attach_debugger:
+            abort(context, grpc.StatusCode.UNIMPLEMENTED, "the bundled Python language host cannot attach a debugger")
+        python = self._python_or_abort(request.info, context)
+        env = plugin_env(request, python)
+        directory = request.info.program_directory or request.info.root_directory or request.program
+        target = os.path.join(directory, request.info.entry_point or ".")
+        try:
+            # Own session, as a program: the engine stops a plugin by ending this call, and we stop the plugin.
+            child = subprocess.Popen(
+                [python.executable, "-u", target, *request.args],
+                cwd=request.pwd or directory,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as err:
+            abort(context, grpc.StatusCode.FAILED_PRECONDITION, f"could not run plugin {target!r}: {err}")
+        with self._lock:
+            self._children.add(child)
+        context.add_callback(lambda: self._stop(child))
+        try:
+            yield from stream_plugin(child)
+        finally:
+            with self._lock:
+                self._children.discard(child)
+                self._cancelled.discard(child)
 
     def GenerateProgram(self, request: Any, context: Any) -> Any:
         self._unimplemented("GenerateProgram", context)
@@ -278,6 +310,45 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
         except (OSError, subprocess.TimeoutExpired):
             return ""
         return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def plugin_env(request: language_pb2.RunPluginRequest, python: Python) -> dict[str, str]:
+    """The engine's environment for the plugin (``KEY=value`` lines; ours if it sent none), with the
+    virtualenv of PulumiPlugin.yaml's options on top when it names one."""
+    env = dict(line.split("=", 1) for line in request.env if "=" in line) if request.env else dict(python.env)
+    if "VIRTUAL_ENV" in python.env and python.env.get("VIRTUAL_ENV") != os.environ.get("VIRTUAL_ENV"):
+        env.pop("PYTHONHOME", None)
+        env["VIRTUAL_ENV"] = python.env["VIRTUAL_ENV"]
+        env["PATH"] = python.env["PATH"]
+    return env
+
+
+def stream_plugin(child: subprocess.Popen[bytes]) -> Iterator[language_pb2.RunPluginResponse]:
+    """The child's stdout and stderr as they come (chunks, unbuffered), then its exit code."""
+    chunks: queue.Queue[tuple[str, bytes]] = queue.Queue()
+
+    def pump(name: str, stream: Any) -> None:
+        with stream:
+            fd = stream.fileno()
+            while data := os.read(fd, 65536):
+                chunks.put((name, data))
+        chunks.put((name, b""))  # end of this stream
+
+    for name, stream in (("stdout", child.stdout), ("stderr", child.stderr)):
+        threading.Thread(target=pump, args=(name, stream), name=f"plugin-{name}", daemon=True).start()
+    open_streams = 2
+    while open_streams:
+        name, data = chunks.get()
+        if not data:
+            open_streams -= 1
+            continue
+        yield (
+            language_pb2.RunPluginResponse(stdout=data)
+            if name == "stdout"
+            else language_pb2.RunPluginResponse(stderr=data)
+        )
+    code = child.wait()
+    yield language_pb2.RunPluginResponse(exitcode=code if code >= 0 else 128 - code)
 
 
 def terminate(child: subprocess.Popen[bytes]) -> None:
