@@ -6,14 +6,22 @@ types, and a lookup function ``enkrypt:index:get<Kind>``, so a field, a secret o
 to the schema reaches the plugin with no edit here. Property names are the wire names (``model_saved_name``):
 the plugin hands properties to the dynamic provider's core unchanged.
 
-Run ``python codegen/plugin_schema.py`` after editing the schema; ``--check`` exits 1 when the file is stale.
+It also writes the plugin's Python SDK, ``sdk/python/``, with the pinned Pulumi release's own Python code
+generator (``sdk/gen``, a small Go program: what ``pulumi package gen-sdk --language python`` runs through
+the real Python language host, which this project cannot fetch). That needs Go; without it the SDK is left as
+it is, and said so.
+
+Run ``python codegen/plugin_schema.py`` after editing the schema; ``--check`` exits 1 when a file is stale.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +30,8 @@ import generate as g  # codegen/ is a directory of scripts, not a package
 
 ROOT = g.ROOT
 TARGET = ROOT / "provider" / "schema.json"
+SDK_GEN = ROOT / "sdk" / "gen"
+SDK_PYTHON = ROOT / "sdk" / "python"
 PACKAGE = "enkrypt"
 # What `pulumi package gen-sdk` names the Python SDK: not `pulumi_enkrypt`, which is the dynamic provider.
 PYTHON_PACKAGE = "pulumi_enkrypt_sdk"
@@ -179,21 +189,68 @@ def render() -> str:
     return json.dumps(build(), indent=2, sort_keys=True) + "\n"
 
 
+def render_sdk(schema_text: str) -> dict[str, str] | None:
+    """The Python SDK's files (path under sdk/python -> text) for ``schema_text``; None without Go."""
+    go = shutil.which("go")
+    if go is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="enkrypt-sdk-") as tmp:
+        schema_file, out = Path(tmp) / "schema.json", Path(tmp) / "python"
+        schema_file.write_text(schema_text)
+        # -mod=readonly: the generator's go.mod pins the same modules as the CLI's build; never rewrite it.
+        done = subprocess.run(
+            [go, "run", "-mod=readonly", ".", str(schema_file), str(out)],
+            cwd=SDK_GEN,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"sdk/gen failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        return {str(p.relative_to(out)): p.read_text() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def _current_sdk() -> dict[str, str]:
+    if not SDK_PYTHON.exists():
+        return {}
+    skip = {"__pycache__", ".mypy_cache"}
+    return {
+        str(p.relative_to(SDK_PYTHON)): p.read_text()
+        for p in sorted(SDK_PYTHON.rglob("*"))
+        if p.is_file() and not skip & set(p.relative_to(SDK_PYTHON).parts)
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if provider/schema.json is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 if provider/schema.json or sdk/python is stale")
     args = parser.parse_args(argv)
     text = render()
     current = TARGET.read_text() if TARGET.exists() else None
+    sdk = render_sdk(text)
+    if sdk is None:
+        print("note: no Go on PATH: sdk/python is neither generated nor checked", file=sys.stderr)
     if args.check:
+        stale = []
         if current != text:
-            print(f"stale: {TARGET.relative_to(ROOT)} (run python codegen/plugin_schema.py)", file=sys.stderr)
+            stale.append(str(TARGET.relative_to(ROOT)))
+        if sdk is not None and _current_sdk() != sdk:
+            stale.append(str(SDK_PYTHON.relative_to(ROOT)))
+        if stale:
+            print(f"stale: {', '.join(stale)} (run python codegen/plugin_schema.py)", file=sys.stderr)
             return 1
         return 0
     if current != text:
         TARGET.parent.mkdir(parents=True, exist_ok=True)
         TARGET.write_text(text)
         print(f"wrote {TARGET.relative_to(ROOT)}")
+    if sdk is not None and _current_sdk() != sdk:
+        shutil.rmtree(SDK_PYTHON, ignore_errors=True)
+        for name, body in sdk.items():
+            path = SDK_PYTHON / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(body)
+        print(f"wrote {SDK_PYTHON.relative_to(ROOT)}/ ({len(sdk)} files)")
     return 0
 
 
