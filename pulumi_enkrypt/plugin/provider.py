@@ -11,6 +11,7 @@ provider instance, and no cap of four calls at a time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -240,13 +241,65 @@ def _find(provider: KindProvider, kind: Kind, identity: tuple[str, ...]) -> dict
     return {"id": kind.resource_id(identity), **{k: v for k, v in obj.items() if k in keep}}
 
 
+_RPCS = ("CheckConfig", "Configure", "Check", "Diff", "Create", "Read", "Update", "Delete", "Invoke", "GetSchema")
+
+
+def _servicer_class() -> type[Any]:
+    """The SDK's servicer, but a failure reaches the user as its message: the SDK's would be prefixed with
+    ``Unexpected <class '...EnkryptConflictError'>:``. Errors of ours say what is wrong already; anything
+    else keeps its class name."""
+    import grpc
+    from pulumi.provider.experimental.server import ProviderServicer
+
+    from .._exceptions import EnkryptError
+    from ..settings import SettingsError
+
+    def clean(method: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(method)
+        async def rpc(self: Any, request: Any, context: Any) -> Any:
+            try:
+                return await method(self, request, context)
+            except (EnkryptError, SettingsError, ValueError) as err:
+                await context.abort(grpc.StatusCode.UNKNOWN, str(err))
+            except grpc.aio.AbortError:
+                raise
+            except Exception as err:
+                await context.abort(grpc.StatusCode.UNKNOWN, f"{type(err).__name__}: {err}")
+
+        return rpc
+
+    return type(
+        "EnkryptServicer", (ProviderServicer,), {name: clean(getattr(ProviderServicer, name)) for name in _RPCS}
+    )
+
+
 def main(schema_path: Path, args: list[str] | None = None) -> None:
-    """Serve the provider (the engine's address is the first argument), answering GetSchema from
-    ``schema_path``."""
+    """Serve the provider, as ``pulumi.provider.experimental``'s ``main`` does, with clean error messages: the
+    engine's address is the first argument; the port goes to stdout; GetSchema answers ``schema_path``."""
+    import argparse
     import sys
 
-    from pulumi.provider.experimental.server import main as serve
+    import grpc
+    from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+    from pulumi.runtime.proto import provider_pb2_grpc
 
     from .._version import __version__
 
-    serve(list(sys.argv[1:] if args is None else args), __version__, EnkryptProvider(schema_path, __version__))
+    argv = list(sys.argv[1:] if args is None else args)
+    parser = argparse.ArgumentParser(description="The enkrypt Pulumi provider plugin (gRPC server)")
+    parser.add_argument("engine", help="the engine's address")
+    engine = parser.parse_known_args(argv)[0].engine  # the engine may add flags (--logtostderr, -v=9)
+    provider = EnkryptProvider(schema_path, __version__)
+
+    async def serve() -> None:
+        server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+        servicer = _servicer_class()(argv, __version__, provider, engine_address=engine)
+        provider_pb2_grpc.add_ResourceProviderServicer_to_server(servicer, server)
+        port = server.add_insecure_port("127.0.0.1:0")
+        await server.start()
+        sys.stdout.write(f"{port}\n")  # the launch handshake: the engine reads this one line
+        sys.stdout.flush()
+        await server.wait_for_termination()
+
+    with contextlib.suppress(KeyboardInterrupt):  # the engine stops plugins with SIGINT
+        asyncio.run(serve())

@@ -169,3 +169,26 @@ def test_plugin_lifecycle(pulumi_cli: Path, tmp_path: Path, two_project_server: 
         text = output_of(result)
         for secret in secrets:
             assert secret not in text, f"a secret is printed by `{' '.join(result.args)}`"
+
+
+def test_plugin_errors_name_the_problem(pulumi_cli: Path, tmp_path: Path, two_project_server: RunningServer) -> None:
+    """The core's messages reach the user as they are: a bad field fails the preview naming it, and a model
+    that exists already fails the create with the core's advice (not the SDK's `Unexpected <class ...>`)."""
+    server = two_project_server
+    main = model_body("Taken Model", "v1")
+    project = plugin_project(
+        tmp_path, server, pulumi_cli, {**main, "model_config": {**main["model_config"], "endpoint": {"port": 70000}}}
+    )
+    bad = project.preview(check=False)
+    assert bad.returncode != 0
+    assert "model_config.endpoint.port: input should be less than or equal to 65535" in bad.stdout
+    assert models(server, ALPHA_KEY) == {}
+
+    with server.client(ALPHA_KEY) as api:
+        api.post("/models/add-model", json=main).raise_for_status()
+    project.config_set("main", json.dumps(main))
+    taken = project.up(check=False)
+    assert taken.returncode != 0
+    assert "Enkrypt already has a model named 'Taken Model' version 'v1' in this project" in taken.stdout
+    assert "adopt_existing=True" in taken.stdout
+    assert "Unexpected <class" not in output_of(taken)
