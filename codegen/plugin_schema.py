@@ -145,7 +145,7 @@ def _kind(schema: g.Schema, types: dict[str, Any]) -> tuple[str, dict[str, Any],
     }
 
     identity = [f for f in schema.root.fields if f.replace]
-    lookup_in = {f.key: _property(f) for f in identity}
+    lookup_in = {f.key: {**_property(f), "description": f.description.rstrip(".") + "."} for f in identity}
     lookup_out = {"id": {"type": "string", "description": src.id_doc}}
     lookup_out.update({f.key: _property(f) for f in schema.root.fields})
     lookup_out.update({f.key: _property(f) for f in schema.computed})

@@ -159,7 +159,7 @@ def get_code_of_conduct_policy(name: Optional[_builtins.str] = None,
     """
     Look up an existing code-of-conduct policy by name.
 
-    :param _builtins.str name: The policy's name, its identity in every call. A change replaces the code-of-conduct policy.
+    :param _builtins.str name: The policy's name, its identity in every call.
     """
     __args__ = dict()
     __args__['name'] = name
@@ -182,7 +182,7 @@ def get_code_of_conduct_policy_output(name: pulumi.Input[Optional[_builtins.str]
     """
     Look up an existing code-of-conduct policy by name.
 
-    :param _builtins.str name: The policy's name, its identity in every call. A change replaces the code-of-conduct policy.
+    :param _builtins.str name: The policy's name, its identity in every call.
     """
     __args__ = dict()
     __args__['name'] = name

@@ -172,7 +172,7 @@ def get_deployment(name: Optional[_builtins.str] = None,
     """
     Look up an existing deployment by name.
 
-    :param _builtins.str name: The deployment's name, its identity in every call (the AI proxy's X-Enkrypt-Deployment). A change replaces the deployment.
+    :param _builtins.str name: The deployment's name, its identity in every call (the AI proxy's X-Enkrypt-Deployment).
     """
     __args__ = dict()
     __args__['name'] = name
@@ -196,7 +196,7 @@ def get_deployment_output(name: pulumi.Input[Optional[_builtins.str]] = None,
     """
     Look up an existing deployment by name.
 
-    :param _builtins.str name: The deployment's name, its identity in every call (the AI proxy's X-Enkrypt-Deployment). A change replaces the deployment.
+    :param _builtins.str name: The deployment's name, its identity in every call (the AI proxy's X-Enkrypt-Deployment).
     """
     __args__ = dict()
     __args__['name'] = name

@@ -160,7 +160,7 @@ def get_guardrail(name: Optional[_builtins.str] = None,
     """
     Look up an existing guardrail by name.
 
-    :param _builtins.str name: The guardrail's name. A change replaces the guardrail.
+    :param _builtins.str name: The guardrail's name.
     """
     __args__ = dict()
     __args__['name'] = name
@@ -183,7 +183,7 @@ def get_guardrail_output(name: pulumi.Input[Optional[_builtins.str]] = None,
     """
     Look up an existing guardrail by name.
 
-    :param _builtins.str name: The guardrail's name. A change replaces the guardrail.
+    :param _builtins.str name: The guardrail's name.
     """
     __args__ = dict()
     __args__['name'] = name

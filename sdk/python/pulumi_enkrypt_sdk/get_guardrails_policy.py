@@ -148,7 +148,7 @@ def get_guardrails_policy(name: Optional[_builtins.str] = None,
     """
     Look up an existing guardrails policy by name.
 
-    :param _builtins.str name: The policy's name. A change replaces the guardrails policy.
+    :param _builtins.str name: The policy's name.
     """
     __args__ = dict()
     __args__['name'] = name
@@ -170,7 +170,7 @@ def get_guardrails_policy_output(name: pulumi.Input[Optional[_builtins.str]] = N
     """
     Look up an existing guardrails policy by name.
 
-    :param _builtins.str name: The policy's name. A change replaces the guardrails policy.
+    :param _builtins.str name: The policy's name.
     """
     __args__ = dict()
     __args__['name'] = name

@@ -185,8 +185,8 @@ def get_model(model_saved_name: Optional[_builtins.str] = None,
     """
     Look up an existing model by model_saved_name and model_version.
 
-    :param _builtins.str model_saved_name: Name of the saved model. A change replaces the model.
-    :param _builtins.str model_version: Custom identifier for the model. A change replaces the model.
+    :param _builtins.str model_saved_name: Name of the saved model.
+    :param _builtins.str model_version: Custom identifier for the model.
     """
     __args__ = dict()
     __args__['model_saved_name'] = model_saved_name
@@ -213,8 +213,8 @@ def get_model_output(model_saved_name: pulumi.Input[Optional[_builtins.str]] = N
     """
     Look up an existing model by model_saved_name and model_version.
 
-    :param _builtins.str model_saved_name: Name of the saved model. A change replaces the model.
-    :param _builtins.str model_version: Custom identifier for the model. A change replaces the model.
+    :param _builtins.str model_saved_name: Name of the saved model.
+    :param _builtins.str model_version: Custom identifier for the model.
     """
     __args__ = dict()
     __args__['model_saved_name'] = model_saved_name
