@@ -1,22 +1,38 @@
-"""Manage Enkrypt AI model endpoints and guardrails policies as code with Pulumi.
+"""Manage an Enkrypt AI setup as code with Pulumi: model endpoints, guardrails policies, guardrails,
+deployments and code-of-conduct policies.
 
-``Model`` and ``GuardrailsPolicy`` are the resources; their inputs are the ``...Args`` classes (or their
-``...ArgsDict`` plain-dict forms) in :mod:`pulumi_enkrypt.inputs`, their nested outputs the classes of
-:mod:`pulumi_enkrypt.outputs` and :mod:`pulumi_enkrypt.guardrails_policy_outputs` (``model.model_config`` is an
-``Output[outputs.ModelConfig]``); ``get_model`` and ``get_guardrails_policy`` look up existing ones.
+``Model``, ``GuardrailsPolicy``, ``Guardrail``, ``Deployment`` and ``CodeOfConductPolicy`` are the resources;
+their inputs are the ``...Args`` classes (or their ``...ArgsDict`` plain-dict forms) in
+:mod:`pulumi_enkrypt.inputs`, their nested outputs the classes of :mod:`pulumi_enkrypt.outputs` and of each
+kind's ``..._outputs`` module (``model.model_config`` is an ``Output[outputs.ModelConfig]``); ``get_<kind>``
+and ``get_<kind>_output`` look up existing ones.
 """
 
 from typing import TYPE_CHECKING, Any
 
 from . import outputs as outputs  # the module, as in Pulumi's SDKs (`pulumi_enkrypt.outputs.ModelConfig`)
+from .code_of_conduct_policy_outputs import GetCodeOfConductPolicyResult
+from .deployment_outputs import GetDeploymentResult
 from .enums import *  # noqa: F403
 from .enums import __all__ as _enum_names
+from .guardrail_outputs import GetGuardrailResult
 from .guardrails_policy_outputs import GetGuardrailsPolicyResult
 from .inputs import *  # noqa: F403
 from .inputs import __all__ as _input_names
-from .lookup import get_guardrails_policy, get_guardrails_policy_output, get_model, get_model_output
+from .lookup import (
+    get_code_of_conduct_policy,
+    get_code_of_conduct_policy_output,
+    get_deployment,
+    get_deployment_output,
+    get_guardrail,
+    get_guardrail_output,
+    get_guardrails_policy,
+    get_guardrails_policy_output,
+    get_model,
+    get_model_output,
+)
 from .outputs import GetModelResult
-from .resource import GuardrailsPolicy, Model
+from .resource import CodeOfConductPolicy, Deployment, Guardrail, GuardrailsPolicy, Model
 
 __all__ = [
     "EnkryptAuthError",
@@ -24,10 +40,22 @@ __all__ = [
     "EnkryptError",
     "EnkryptNotFoundError",
     "EnkryptValidationError",
+    "CodeOfConductPolicy",
+    "Deployment",
+    "GetCodeOfConductPolicyResult",
+    "GetDeploymentResult",
+    "GetGuardrailResult",
     "GetGuardrailsPolicyResult",
     "GetModelResult",
+    "Guardrail",
     "GuardrailsPolicy",
     "Model",
+    "get_code_of_conduct_policy",
+    "get_code_of_conduct_policy_output",
+    "get_deployment",
+    "get_deployment_output",
+    "get_guardrail",
+    "get_guardrail_output",
     "get_guardrails_policy",
     "get_guardrails_policy_output",
     "get_model",

@@ -36,7 +36,10 @@ import httpx
 from ._api import (
     API_KEY_HEADER,
     HEADER_REFRESH,
+    form_fields,
+    from_wire,
     identity_problem,
+    to_wire,
 )
 from ._exceptions import (
     EnkryptConnectionError,
@@ -80,6 +83,10 @@ __all__ = ["DEFAULT_TIMEOUT", "EnkryptClient"]
 MAX_CONNECT_SECONDS: Final = 5.0
 DEFAULT_TIMEOUT: Final = httpx.Timeout(DEFAULT_TIMEOUT_SECONDS, connect=MAX_CONNECT_SECONDS)
 _MAX_MESSAGE_CHARS: Final = 500
+# A paged list (guardrails) is read 100 at a time (the most the SDK's pagination helper asks for), up to
+# 1,000 pages: more means the server repeats a page forever.
+_PER_PAGE: Final = 100
+_MAX_PAGES: Final = 1000
 # OpenSSL reasons for "the peer answered something that is not TLS" (typically plain HTTP).
 _NOT_TLS_REASONS: Final = frozenset(
     {"WRONG_VERSION_NUMBER", "UNKNOWN_PROTOCOL", "PACKET_LENGTH_TOO_LONG", "RECORD_LAYER_FAILURE", "HTTP_REQUEST"}
@@ -268,7 +275,8 @@ class EnkryptClient:
         resp = self._request(
             "POST",
             path,
-            body=body,
+            body=to_wire(kind, body),
+            form=kind.api.body_encoding == "multipart",
             write=True,
             retry_writes_on_disconnect=retry_writes_on_disconnect,
             secrets=secrets,
@@ -286,8 +294,8 @@ class EnkryptClient:
         if isinstance(data, dict):
             inner = data.get("data")
             if kind.identity[0] not in data and isinstance(inner, dict):
-                return inner  # tolerate an envelope, although the documented read is bare
-            return data
+                return from_wire(kind, inner)  # tolerate an envelope, although the documented read is bare
+            return from_wire(kind, data)
         raise self._shape_error(resp, "GET", path, "expected a JSON object")
 
     def find(self, kind: Kind, identity: Sequence[str], *, refresh_cache: bool = True) -> dict[str, Any] | None:
@@ -298,14 +306,22 @@ class EnkryptClient:
             return None
 
     def list_all(self, kind: Kind) -> list[dict[str, Any]]:
-        """GET the kind's list path; returns the list under ``kind.api.list_key`` (may include samples)."""
+        """GET the kind's list path; returns the list under ``kind.api.list_key`` (may include samples), every
+        page of it for a paged kind."""
         path, key = kind.api.list, kind.api.list_key
-        resp = self._request("GET", path)
-        data = self._json(resp, "GET", path)
-        found = data.get(key) if isinstance(data, dict) else data
-        if isinstance(found, list) and all(isinstance(m, dict) for m in found):
-            return found
-        raise self._shape_error(resp, "GET", path, f"expected {{{key!r}: [...]}}")
+        found: list[dict[str, Any]] = []
+        for page in range(1, _MAX_PAGES + 1):
+            query = f"?page={page}&per_page={_PER_PAGE}" if kind.api.paged else ""
+            resp = self._request("GET", path + query)
+            data = self._json(resp, "GET", path)
+            items = data.get(key) if isinstance(data, dict) else data
+            if not (isinstance(items, list) and all(isinstance(m, dict) for m in items)):
+                raise self._shape_error(resp, "GET", path, f"expected {{{key!r}: [...]}}")
+            found += [from_wire(kind, item) for item in items]
+            more = data.get("pagination", {}) if isinstance(data, dict) else {}
+            if not (kind.api.paged and items and isinstance(more, dict) and more.get("has_next")):
+                return found
+        raise EnkryptError(f"more than {_MAX_PAGES} pages of {kind.plural}", method="GET", path=path)
 
     def modify(
         self,
@@ -322,7 +338,8 @@ class EnkryptClient:
             "PATCH",
             path,
             headers=self._identity_headers(kind, identity, "PATCH", path),
-            body=body,
+            body=to_wire(kind, body),
+            form=kind.api.body_encoding == "multipart",
             write=True,
             retry_writes_on_disconnect=retry_writes_on_disconnect,
             secrets=secrets,
@@ -391,6 +408,7 @@ class EnkryptClient:
         *,
         headers: Mapping[str, bytes] | None = None,
         body: Mapping[str, Any] | None = None,
+        form: bool = False,
         write: bool = False,
         retry_writes_on_disconnect: bool = False,
         secrets: Iterable[str] = (),
@@ -398,7 +416,14 @@ class EnkryptClient:
         secret_set = _LazySecrets(body, [*self._secrets, *secrets], self._api_key)
         content: bytes | None = None
         req_headers: dict[bytes, bytes] = {k.encode("ascii"): v for k, v in (headers or {}).items()}
-        if body is not None:
+        if body is not None and form:
+            # Encoded once, so every attempt sends the same bytes (and boundary).
+            encoded = httpx.Request(
+                method, "http://form", files={k: (None, v) for k, v in form_fields(body).items()}
+            )
+            content = encoded.read()
+            req_headers[b"Content-Type"] = encoded.headers["Content-Type"].encode("ascii")
+        elif body is not None:
             content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
             req_headers[b"Content-Type"] = b"application/json"
         # State shared by the attempts of this call only.
@@ -542,9 +567,9 @@ class EnkryptClient:
         if isinstance(data, dict):
             inner = data.get("data")
             if isinstance(inner, dict):
-                return inner
+                return from_wire(kind, inner)
             if kind.identity[0] in data:
-                return data
+                return from_wire(kind, data)
         raise self._shape_error(resp, method, path, f"expected {{'data': <{kind.noun}>}}")
 
     @staticmethod

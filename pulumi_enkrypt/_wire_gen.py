@@ -11,7 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from .schema_facts import FORMATS
 
-__all__ = ['Tool', 'Endpoint', 'Paths', 'AuthData', 'JwtHeader', 'JwtConfig', 'CustomHeader', 'GeminiMetadata', 'BedrockMetadata', 'EnkryptaiMetadata', 'XactlyMetadata', 'Metadata', 'DefaultRequestOptions', 'Context', 'ModelConfig', 'ModelRequest', 'Integer', 'Number', 'Boolean', 'HeaderValue', 'Host', 'WireModel']
+__all__ = ['Tool', 'Endpoint', 'Paths', 'AuthData', 'JwtHeader', 'JwtConfig', 'CustomHeader', 'GeminiMetadata', 'BedrockMetadata', 'EnkryptaiMetadata', 'XactlyMetadata', 'Metadata', 'DefaultRequestOptions', 'Context', 'ModelConfig', 'ModelRequest', 'Integer', 'Number', 'Boolean', 'HeaderValue', 'Host', 'RuleLine', 'WireModel']
 
 
 def _integer(value: Any) -> Any:
@@ -50,6 +50,8 @@ HeaderValue = Annotated[str, _format('header-value')]
 """Printable latin-1 text without leading or trailing blanks: it is sent in an HTTP header (X-Enkrypt-Model, X-Enkrypt-Model-Version), which carries no other characters."""
 Host = Annotated[str, _format('host')]
 """A bare host name or IP address: no scheme, port, path, user info or blanks (those go in scheme, port and base_path)."""
+RuleLine = Annotated[str, _format('rule-line')]
+"""One line of text, not blank, without leading or trailing blanks: the rules are sent joined by newlines and read back one trimmed rule per line."""
 
 
 class WireModel(BaseModel):

@@ -32,6 +32,10 @@ INTEGER_PATHS: Final[frozenset[str]] = frozenset({
 })
 """Key paths of the integer fields: the engine hands every number over as a float."""
 
+SENT_DEFAULTS: Final[dict[str, Any]] = {'description': ''}
+"""What the resource sends for a top-level input the program leaves unset (the service's own default
+    is unknown or unwanted)."""
+
 SERVER_DEFAULTS: Final[dict[str, Any]] = {'description': '', 'detectors': {'topic_detector': {'enabled': False, 'topic': []}, 'nsfw': {'enabled': False}, 'toxicity': {'enabled': False}, 'pii': {'enabled': False, 'entities': []}, 'injection_attack': {'enabled': False, 'need_explanation': False}, 'keyword_detector': {'enabled': False, 'banned_keywords': []}, 'policy_violation': {'enabled': False, 'policy_text': 'Do not allow any illegal or immoral activities.', 'need_explanation': True}, 'bias': {'enabled': False}, 'copyright_ip': {'enabled': False}, 'system_prompt': {'enabled': False, 'index': 'system'}, 'sponge_attack': {'enabled': False}}}
 """What the service fills in for a field or object left out: read back where the program set
     nothing, it is no drift."""

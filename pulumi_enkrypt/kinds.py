@@ -4,7 +4,7 @@ know about it, declared once.
 A kind is its schema (the generated facts: fields, secret paths, replace-on-change fields, server fields) plus
 a short declaration: its name, its identity, and its API (paths, identity headers, the list key). The
 lifecycle (check, diff, create with adoption and read-back, update, read, delete), the client calls and the
-lookups are written once against a ``Kind``; ``MODEL`` is the first kind declared this way.
+lookups are written once against a ``Kind``; ``ALL_KINDS`` lists the kinds declared this way.
 
 Plain data (no pydantic, no httpx): the program process imports it to pickle a provider reference.
 """
@@ -15,9 +15,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
-from . import _api
+from . import _api, deployment_facts, guardrail_facts
+from . import code_of_conduct_policy_facts as coc_facts
 from . import guardrails_policy_facts as policy_facts
 from . import schema_facts as model_facts
 
@@ -65,6 +66,12 @@ class Api:
     """The keys of the deleted object that delete's ``data`` carries; empty: its identity."""
     identity_help: Mapping[str, str] = field(default_factory=dict)
     """Identity field -> how the API documents its header (``The model's saved name``)."""
+    paged: bool = False
+    """Whether list answers a page at a time (``?page=N&per_page=M``, with a ``pagination`` object)."""
+    body_encoding: Literal["json", "multipart"] = "json"
+    """How add and modify send a body: JSON, or form fields (``multipart/form-data``, as the SDK sends them)."""
+    shared_ids: str = ""
+    """The name of an id counter the kind shares with others (policies and guardrails: one ``policy_id``)."""
 
     @property
     def paths(self) -> frozenset[str]:
@@ -87,6 +94,8 @@ class Facts:
     server_defaults: Mapping[str, Any] = field(default_factory=dict)
     """What the service fills in for a field or an object left out (nested like a body): where the program
     set nothing, reading it back is no drift."""
+    sent_defaults: Mapping[str, Any] = field(default_factory=dict)
+    """What the resource sends for a top-level input the program leaves unset."""
 
     @classmethod
     def of(cls, module: ModuleType) -> Facts:
@@ -101,7 +110,19 @@ class Facts:
             known_values=module.KNOWN_VALUES,
             adopt_input=module.ADOPT_EXISTING,
             server_defaults=getattr(module, "SERVER_DEFAULTS", {}),
+            sent_defaults=getattr(module, "SENT_DEFAULTS", {}),
         )
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Fields of a body that name an object of another kind (Enkrypt links by name, never by id)."""
+
+    fields: tuple[str, ...]
+    """Key paths of this kind's body whose values, in order, are the identity of the object named."""
+    kinds: tuple[str, ...]
+    """The names of the kinds it may name, the likeliest first."""
+
 
 
 @dataclass(frozen=True)
@@ -136,6 +157,11 @@ class Kind:
     sample's number, so a body without it is one sample however many are asked for."""
     closed: tuple[str, ...] = ()
     """Objects of a body whose unknown keys the local server rejects (422 naming the path) rather than drops."""
+    references: tuple[Reference, ...] = ()
+    """The objects of other kinds a body names: what Pulumi must create first and delete last."""
+    text_lists: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Input list -> (the wire's text field that holds it one item per line, the wire's count of items): the
+    form a code-of-conduct policy's rules travel in."""
 
     @property
     def type_token(self) -> str:
@@ -258,6 +284,7 @@ POLICY = Kind(
         messages=Messages.standard("Policy"),
         delete_echo=("policy_id", "project_name"),
         identity_help={"name": "The policy's name"},
+        shared_ids="policy_id",
     ),
     facts=Facts.of(policy_facts),
     wire_model="pulumi_enkrypt._guardrails_policy_wire_gen:GuardrailsPolicyRequest",
@@ -291,3 +318,97 @@ POLICY = Kind(
         },
     },
 )
+
+
+GUARDRAIL = Kind(
+    name="Guardrail",
+    noun="guardrail",
+    identity=("name",),
+    api=Api(
+        add="/guardrails/add-guardrail",
+        get="/guardrails/get-guardrail",
+        modify="/guardrails/modify-guardrail",
+        delete="/guardrails/delete-guardrail",
+        list="/guardrails/list-guardrails",
+        list_key="guardrails",
+        identity_headers={"name": "X-Enkrypt-Guardrail"},
+        id_field="policy_id",
+        delete_echo=("policy_id", "project_name"),
+        identity_help={"name": "The guardrail's name"},
+        paged=True,
+        # [unknown] 10.7: guardrails and policies share the policy_id counter (section 5.1) but not their
+        # names: a guardrail and a policy may have one name (the local server keeps two collections).
+        shared_ids="policy_id",
+    ),
+    facts=Facts.of(guardrail_facts),
+    wire_model="pulumi_enkrypt._guardrail_wire_gen:GuardrailRequest",
+    label="guardrail named {0!r}",
+    # [unknown] 10.2, as for policies: both sides read back filled in with defaults (no drift), an unknown
+    # detector is refused before any request.
+    closed=("input", "output"),
+    references=(
+        Reference(("input.policy_violation.coc_policy_name",), ("CodeOfConductPolicy",)),
+        Reference(("output.policy_violation.coc_policy_name",), ("CodeOfConductPolicy",)),
+    ),
+)
+
+DEPLOYMENT = Kind(
+    name="Deployment",
+    noun="deployment",
+    identity=("name",),
+    api=Api(
+        add="/deployments/add-deployment",
+        get="/deployments/get-deployment",
+        modify="/deployments/modify-deployment",
+        delete="/deployments/delete-deployment",
+        list="/deployments/list-deployments",
+        list_key="deployments",
+        identity_headers={"name": "X-Enkrypt-Deployment"},
+        id_field="deployment_id",
+        delete_echo=("deployment_id",),
+        identity_help={"name": "The deployment's name"},
+    ),
+    facts=Facts.of(deployment_facts),
+    wire_model="pulumi_enkrypt._deployment_wire_gen:DeploymentRequest",
+    label="deployment named {0!r}",
+    # [unknown] 10.4: policy_name may name a guardrail too; the local server looks for a policy first.
+    # [unknown] 10.5: the service does not check that what a deployment names exists (the local server's
+    # `check_references` switch makes it check, and refuse deleting what a deployment names); Pulumi orders
+    # creates and deletes through these references either way.
+    references=(
+        Reference(("model_saved_name", "model_version"), ("Model",)),
+        Reference(("input_guardrails_policy.policy_name",), ("GuardrailsPolicy", "Guardrail")),
+        Reference(("output_guardrails_policy.policy_name",), ("GuardrailsPolicy", "Guardrail")),
+    ),
+)
+
+COC_POLICY = Kind(
+    name="CodeOfConductPolicy",
+    noun="code-of-conduct policy",
+    plural_noun="code-of-conduct policies",
+    identity=("name",),
+    api=Api(
+        add="/code-of-conduct/add-policy",
+        get="/code-of-conduct/get-policy",
+        modify="/code-of-conduct/modify-policy",
+        delete="/code-of-conduct/delete-policy",
+        list="/code-of-conduct/list-policies",
+        list_key="policies",
+        identity_headers={"name": "X-Enkrypt-Policy"},
+        id_field="policy_id",
+        messages=Messages.standard("Policy"),
+        delete_echo=("policy_id", "project_name"),
+        identity_help={"name": "The code-of-conduct policy's name"},
+        body_encoding="multipart",
+        shared_ids="policy_id",
+    ),
+    facts=Facts.of(coc_facts),
+    wire_model="pulumi_enkrypt._code_of_conduct_policy_wire_gen:CocPolicyRequest",
+    label="code-of-conduct policy named {0!r}",
+    # [unknown] 12: rename is not used (a change of name is a replace); total_rules is always the number of
+    # rules sent (the local server refuses another count); the rules are read back one per line, trimmed.
+    text_lists={"rules": ("policy_rules", "total_rules")},
+)
+
+ALL_KINDS: tuple[Kind, ...] = (MODEL, POLICY, GUARDRAIL, DEPLOYMENT, COC_POLICY)
+"""Every kind declared (the order of the server's collections, of an exported program's sections)."""

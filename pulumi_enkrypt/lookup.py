@@ -1,6 +1,6 @@
 """Lookups of existing objects, like a generated SDK's ``get_*``: written once against a ``Kind``
-(``lookup``, ``lookup_output``), with ``get_model`` and ``get_model_output`` for models and
-``get_guardrails_policy`` and ``get_guardrails_policy_output`` for guardrails policies.
+(``lookup``, ``lookup_output``), with ``get_<kind>`` and ``get_<kind>_output`` for each kind (``get_model``,
+``get_guardrails_policy``, ``get_guardrail``, ``get_deployment``, ``get_code_of_conduct_policy``).
 
 Dynamic providers cannot serve invokes (``Resource.get`` and ``import`` do not work for them), so a lookup
 is a plain function that calls Enkrypt from the program, with the same credentials as the provider.
@@ -15,8 +15,11 @@ import pulumi
 import pulumi.runtime
 from pulumi.output import UNKNOWN
 
+from .code_of_conduct_policy_outputs import GetCodeOfConductPolicyResult
+from .deployment_outputs import GetDeploymentResult
+from .guardrail_outputs import GetGuardrailResult
 from .guardrails_policy_outputs import GetGuardrailsPolicyResult
-from .kinds import MODEL, POLICY, Kind
+from .kinds import COC_POLICY, DEPLOYMENT, GUARDRAIL, MODEL, POLICY, Kind
 from .outputs import GetModelResult
 from .secrets import map_secrets, secret_strings
 from .settings import NAMESPACE, read_settings
@@ -121,19 +124,21 @@ def get_model_output(
     return lookup_output(MODEL, (model_saved_name, model_version), _result)
 
 
-def _policy_result(policy: Mapping[str, Any]) -> GetGuardrailsPolicyResult:
-    name = str(policy["name"])
-    return GetGuardrailsPolicyResult(
-        id=POLICY.resource_id((name,)),
-        name=name,
-        description=policy.get("description"),
-        detectors=policy.get("detectors") or {},
-        policy_id=policy.get("policy_id"),
-        project_name=policy.get("project_name"),
-        created_at=policy.get("created_at"),
-        updated_at=policy.get("updated_at"),
-        is_sample=bool(policy.get("is_sample", False)),
-    )
+def _named_result(kind: Kind, result: Callable[..., T]) -> Callable[[Mapping[str, Any]], T]:
+    """The lookup result of a kind named by one ``name``: its inputs, its computed outputs, ``is_sample``."""
+
+    def build(found: Mapping[str, Any]) -> T:
+        fields = (*kind.facts.top_level_fields, *kind.facts.computed_outputs)
+        values = {key: found.get(key) for key in fields}
+        return result(id=kind.resource_id(kind.identity_of(found)), is_sample=bool(found.get("is_sample")), **values)
+
+    return build
+
+
+_policy_result = _named_result(POLICY, GetGuardrailsPolicyResult)
+_guardrail_result = _named_result(GUARDRAIL, GetGuardrailResult)
+_deployment_result = _named_result(DEPLOYMENT, GetDeploymentResult)
+_coc_result = _named_result(COC_POLICY, GetCodeOfConductPolicyResult)
 
 
 def get_guardrails_policy(name: str) -> GetGuardrailsPolicyResult:
@@ -145,3 +150,35 @@ def get_guardrails_policy_output(name: pulumi.Input[str]) -> pulumi.Output[GetGu
     """``get_guardrails_policy`` for an Output argument, e.g. a ``GuardrailsPolicy``'s own ``name``: unknown
     in a preview while the policy is yet to be created, rather than an error."""
     return lookup_output(POLICY, (name,), _policy_result)
+
+
+def get_guardrail(name: str) -> GetGuardrailResult:
+    """Look up an existing guardrail by name. Raises ``EnkryptNotFoundError`` if there is none."""
+    return _guardrail_result(lookup(GUARDRAIL, (name,)))
+
+
+def get_guardrail_output(name: pulumi.Input[str]) -> pulumi.Output[GetGuardrailResult]:
+    """``get_guardrail`` for an Output argument: unknown in a preview while the guardrail is yet to be created."""
+    return lookup_output(GUARDRAIL, (name,), _guardrail_result)
+
+
+def get_deployment(name: str) -> GetDeploymentResult:
+    """Look up an existing deployment by name. Raises ``EnkryptNotFoundError`` if there is none."""
+    return _deployment_result(lookup(DEPLOYMENT, (name,)))
+
+
+def get_deployment_output(name: pulumi.Input[str]) -> pulumi.Output[GetDeploymentResult]:
+    """``get_deployment`` for an Output argument: unknown in a preview while the deployment is yet to be
+    created."""
+    return lookup_output(DEPLOYMENT, (name,), _deployment_result)
+
+
+def get_code_of_conduct_policy(name: str) -> GetCodeOfConductPolicyResult:
+    """Look up an existing code-of-conduct policy by name. Raises ``EnkryptNotFoundError`` if there is none."""
+    return _coc_result(lookup(COC_POLICY, (name,)))
+
+
+def get_code_of_conduct_policy_output(name: pulumi.Input[str]) -> pulumi.Output[GetCodeOfConductPolicyResult]:
+    """``get_code_of_conduct_policy`` for an Output argument: unknown in a preview while the policy is yet to
+    be created."""
+    return lookup_output(COC_POLICY, (name,), _coc_result)

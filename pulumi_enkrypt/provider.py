@@ -3,7 +3,7 @@ delete) written once against a ``Kind``, and one provider class per kind.
 
 The engine runs a provider class in its own process (``python -m pulumi.dynamic``) after unpickling it from
 state. Each is pickled by reference (this module's path and the class names must never move: existing stacks
-hold ``pulumi_enkrypt.provider.ModelProvider`` and ``GuardrailsPolicyProvider``) and carries nothing:
+hold ``pulumi_enkrypt.provider.ModelProvider``, ``GuardrailsPolicyProvider`` and the rest) and carries nothing:
 credentials arrive through ``configure`` from the stack's config or the environment, so rotated keys work and
 no secret is pickled into state.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pulumi.dynamic as dyn
 
-from .kinds import MODEL, POLICY, Kind
+from .kinds import COC_POLICY, DEPLOYMENT, GUARDRAIL, MODEL, POLICY, Kind
 from .settings import KEY_ADOPT_EXISTING, NAMESPACE, ConfigLike, Settings, SettingsError, read_settings
 
 if TYPE_CHECKING:
@@ -343,3 +343,21 @@ class GuardrailsPolicyProvider(KindProvider):
     """Create, read, update and delete Enkrypt guardrails policies; check and diff locally."""
 
     kind = POLICY
+
+
+class GuardrailProvider(KindProvider):
+    """Create, read, update and delete Enkrypt guardrails; check and diff locally."""
+
+    kind = GUARDRAIL
+
+
+class DeploymentProvider(KindProvider):
+    """Create, read, update and delete Enkrypt deployments; check and diff locally."""
+
+    kind = DEPLOYMENT
+
+
+class CodeOfConductPolicyProvider(KindProvider):
+    """Create, read, update and delete Enkrypt code-of-conduct policies; check and diff locally."""
+
+    kind = COC_POLICY

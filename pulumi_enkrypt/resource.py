@@ -1,9 +1,10 @@
-"""The resources (``Model``, ``GuardrailsPolicy``): typed inputs in, secrets wrapped, handed to the dynamic
-provider.
+"""The resources (``Model``, ``GuardrailsPolicy``, ``Guardrail``, ``Deployment``, ``CodeOfConductPolicy``):
+typed inputs in, secrets wrapped, handed to the dynamic provider.
 
-The schema's part of each (keyword arguments, required inputs, typed outputs) is generated
-(``_model_resource``, ``_guardrails_policy_resource``); this module adds the rest, written once for every
-kind: secret wrapping, the provider, identity claims, options; and the model's provider-name warning.
+The schema's part of each (keyword arguments, required inputs, typed outputs) is generated (``_model_resource``,
+``_guardrails_policy_resource``, ...); this module adds the rest, written once for every kind: what is sent for
+an input left unset, secret wrapping, the provider, identity claims, options; and the model's provider-name
+warning.
 """
 
 from __future__ import annotations
@@ -16,12 +17,40 @@ from typing import Any
 import pulumi
 import pulumi.dynamic as dyn
 
-from . import _guardrails_policy_resource, _model_resource, inputs
+from . import (
+    _code_of_conduct_policy_resource,
+    _deployment_resource,
+    _guardrail_resource,
+    _guardrails_policy_resource,
+    _model_resource,
+    inputs,
+)
+from ._code_of_conduct_policy_resource import CodeOfConductPolicyResource
+from ._deployment_resource import DeploymentResource
+from ._guardrail_resource import GuardrailResource
 from ._guardrails_policy_resource import GuardrailsPolicyResource
 from ._model_resource import ModelResource
-from .inputs import GuardrailsPolicyArgs, GuardrailsPolicyArgsDict, ModelArgs, ModelArgsDict
-from .kinds import MODEL, POLICY, Kind
-from .provider import GuardrailsPolicyProvider, ModelProvider
+from .inputs import (
+    CodeOfConductPolicyArgs,
+    CodeOfConductPolicyArgsDict,
+    DeploymentArgs,
+    DeploymentArgsDict,
+    GuardrailArgs,
+    GuardrailArgsDict,
+    GuardrailsPolicyArgs,
+    GuardrailsPolicyArgsDict,
+    ModelArgs,
+    ModelArgsDict,
+)
+from .kinds import COC_POLICY, DEPLOYMENT, GUARDRAIL, MODEL, POLICY, Kind
+from .provider import (
+    CodeOfConductPolicyProvider,
+    DeploymentProvider,
+    GuardrailProvider,
+    GuardrailsPolicyProvider,
+    KindProvider,
+    ModelProvider,
+)
 from .schema_facts import KNOWN_VALUES
 from .settings import KEY_STRICT_PROVIDERS, NAMESPACE
 from .spec import SECRET_REVISIONS
@@ -161,6 +190,10 @@ def _prepare_kind(
             f"declare it with {kind.facts.adopt_input}=True (the next `pulumi up` takes it over){import_advice}."
         )
     check_required(props, opts)
+    for key, value in kind.facts.sent_defaults.items():
+        # [unknown] whether the service requires the field, and what it stores without it: always send one.
+        if props.get(key) is None:
+            props[key] = value
     complete(props)
     _claim_identity(kind, resource_name, [props.get(field) for field in kind.identity], another)
     # The same identity replaced in place (`pulumi up --replace`) must go before it comes back: created
@@ -219,10 +252,20 @@ class Model(ModelResource, module="enkrypt", name="Model"):
         return ModelProvider(), props, opts
 
 
-def _default_description(props: dict[str, Any]) -> None:
-    # [unknown] whether the service requires a description: always send one, "" when the program sets none.
-    if props.get("description") is None:
-        props["description"] = ""
+def _prepare_named(
+    kind: Kind,
+    provider: KindProvider,
+    check_required: Callable[[Mapping[str, Any], pulumi.ResourceOptions | None], None],
+    resource_name: str,
+    args: Any,
+    given: dict[str, Any],
+    opts: pulumi.ResourceOptions | None,
+) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
+    """``_prepare`` of a kind named by one ``name`` (every kind but the model)."""
+    props, opts = _prepare_kind(
+        kind, resource_name, args, given, opts, check_required=check_required, import_advice="", another="name"
+    )
+    return provider, props, opts
 
 
 class GuardrailsPolicy(GuardrailsPolicyResource, module="enkrypt", name="GuardrailsPolicy"):
@@ -242,15 +285,63 @@ class GuardrailsPolicy(GuardrailsPolicyResource, module="enkrypt", name="Guardra
         given: dict[str, Any],
         opts: pulumi.ResourceOptions | None,
     ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
-        props, opts = _prepare_kind(
-            POLICY,
-            resource_name,
-            args,
-            given,
-            opts,
-            check_required=_guardrails_policy_resource.check_required,
-            import_advice="",
-            another="name",
-            complete=_default_description,
-        )
-        return GuardrailsPolicyProvider(), props, opts
+        check = _guardrails_policy_resource.check_required
+        return _prepare_named(POLICY, GuardrailsPolicyProvider(), check, resource_name, args, given, opts)
+
+
+class Guardrail(GuardrailResource, module="enkrypt", name="Guardrail"):
+    """An Enkrypt AI guardrail (``/guardrails/add-guardrail``): the detectors run on prompts (``input``) and on
+    responses (``output``), identified by its name.
+
+    The resource id is the ``name``. A change of ``name`` replaces the guardrail; any other change is one
+    ``modify-guardrail`` call with the full body. Detectors left out are disabled with Enkrypt's defaults.
+    """
+
+    def _prepare(
+        self,
+        resource_name: str,
+        args: GuardrailArgs | GuardrailArgsDict | None,
+        given: dict[str, Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
+        check = _guardrail_resource.check_required
+        return _prepare_named(GUARDRAIL, GuardrailProvider(), check, resource_name, args, given, opts)
+
+
+class Deployment(DeploymentResource, module="enkrypt", name="Deployment"):
+    """An Enkrypt AI deployment (``/deployments/add-deployment``): a named route of the AI proxy binding a saved
+    model to an input and an output guardrails policy, identified by its name.
+
+    Pass the model's ``model_saved_name`` / ``model_version`` and the policies' ``name`` outputs: Pulumi then
+    creates them first and deletes them last (Enkrypt itself does not stop a delete of what a deployment names).
+    A change of ``name`` replaces the deployment; any other change is one ``modify-deployment`` call.
+    """
+
+    def _prepare(
+        self,
+        resource_name: str,
+        args: DeploymentArgs | DeploymentArgsDict | None,
+        given: dict[str, Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
+        check = _deployment_resource.check_required
+        return _prepare_named(DEPLOYMENT, DeploymentProvider(), check, resource_name, args, given, opts)
+
+
+class CodeOfConductPolicy(CodeOfConductPolicyResource, module="enkrypt", name="CodeOfConductPolicy"):
+    """An Enkrypt AI code-of-conduct policy (``/code-of-conduct/add-policy``): the rules a ``policy_violation``
+    detector checks when its ``coc_policy_name`` names the policy, identified by its name.
+
+    Sent as Enkrypt's v1 form (the rules one per line, and their count). A change of ``name`` replaces the
+    policy; any other change is one ``modify-policy`` call with the full form.
+    """
+
+    def _prepare(
+        self,
+        resource_name: str,
+        args: CodeOfConductPolicyArgs | CodeOfConductPolicyArgsDict | None,
+        given: dict[str, Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
+        check = _code_of_conduct_policy_resource.check_required
+        return _prepare_named(COC_POLICY, CodeOfConductPolicyProvider(), check, resource_name, args, given, opts)

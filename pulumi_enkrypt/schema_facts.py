@@ -62,6 +62,18 @@ INTEGER_PATHS: Final[frozenset[str]] = frozenset({
 
 
 
+def rule_line_problem(value: str) -> str | None:
+    """Why ``value`` cannot be one rule of a code-of-conduct policy (the rules travel joined by newlines, and
+    Enkrypt reads them back one per line), or None if it can."""
+    if "\n" in value or "\r" in value:
+        return "must be one line: the rules are sent joined by newlines"
+    if not value.strip():
+        return "must not be blank"
+    if value != value.strip():
+        return "must not start or end with blanks (each rule is read back trimmed)"
+    return None
+
+
 def header_value_problem(value: str) -> str | None:
     """Why ``value`` cannot travel as an HTTP header value (as model_saved_name and model_version do, in
     X-Enkrypt-Model and X-Enkrypt-Model-Version), or None if it can."""
@@ -125,5 +137,6 @@ def host_problem(value: str) -> str | None:
 FORMATS: Final[dict[str, Callable[[str], str | None]]] = {
     'header-value': header_value_problem,
     'host': host_problem,
+    'rule-line': rule_line_problem,
 }
 """The check of each string format of the contract: why a value fails, or None."""

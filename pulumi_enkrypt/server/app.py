@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Security
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
@@ -24,16 +24,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp
 
 from pulumi_enkrypt import wire
-from pulumi_enkrypt._api import API_KEY_HEADER, HEADER_REFRESH
-from pulumi_enkrypt.kinds import MODEL, POLICY, Kind
+from pulumi_enkrypt._api import API_KEY_HEADER, HEADER_REFRESH, from_wire, to_wire
+from pulumi_enkrypt.kinds import ALL_KINDS, MODEL, Kind
+from pulumi_enkrypt.secrets import secret_values_at
 
 from . import schemas
 from .faults import FaultInjector, FaultMiddleware, FaultSettings, Stats, fault_paths
 from .shapes import Shape, render, server_fields
 from .store import Collection, Conflict, NotFound, Store, Stored
 
-KINDS: tuple[Kind, ...] = (MODEL, POLICY)
+KINDS: tuple[Kind, ...] = ALL_KINDS
 """The kinds the server serves."""
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+MAX_PER_PAGE = 100
 SAMPLES_USER = "enkrypt-samples"
 
 
@@ -135,6 +138,7 @@ class AdminConfig(BaseModel):
     response_shape: Literal["sdk", "documented"] | None = None
     mask_secrets: bool | None = None
     fill_defaults: bool | None = None
+    check_references: bool | None = None
     latency_ms: int | None = Field(default=None, ge=0)
     rate_429: float | None = Field(default=None, ge=0, le=1)
     retry_after: int | None = Field(default=None, ge=0)
@@ -227,19 +231,95 @@ class View:
     fill_defaults: bool = True
     """Fill in what the service fills in for a field left out (a policy's detectors, [unknown] 10.2 of the
     guardrails contract); off, a body is echoed exactly as sent: the provider must see no drift either way."""
+    check_references: bool = False
+    """Refuse a body naming an object that does not exist, and a delete of an object a stored body names
+    ([unknown] 10.5: off by default, as the SDK's live tests show the service)."""
 
     def show(self, kind: Kind, stored: Stored) -> dict[str, Any]:
-        return render(kind, stored, self.shape, self.mask, fill_defaults=self.fill_defaults)
+        return to_wire(kind, render(kind, stored, self.shape, self.mask, fill_defaults=self.fill_defaults))
 
     async def read_body(self, request: Request, kind: Kind) -> dict[str, Any]:
-        try:
-            raw = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
-            raise invalid([wire.FieldError("body", "is not valid JSON")]) from None
+        if request.headers.get("content-type", "").startswith(FORM_TYPES):
+            form = await request.form()
+            # A file (a CoC policy's PDF) is not kept: only text fields are read.
+            raw: Any = {key: value for key, value in form.items() if isinstance(value, str)}
+        else:
+            try:
+                raw = json.loads(await request.body())
+            except (ValueError, UnicodeDecodeError):
+                raise invalid([wire.FieldError("body", "is not valid JSON")]) from None
+        if isinstance(raw, dict):
+            raw = _held_form(kind, raw)
         return clean_body(raw, self.strict_providers, kind)
 
 
-def kind_routes(kind: Kind, objects: Collection, view: View) -> APIRouter:
+def _held_form(kind: Kind, raw: dict[str, Any]) -> dict[str, Any]:
+    """A body as Enkrypt takes it (a code-of-conduct policy's rules one per line, and their count) in the form
+    the server keeps; a count that is not the number of rules is refused."""
+    held = from_wire(kind, raw)
+    for key, (_text, count) in kind.text_lists.items():
+        if count not in held:
+            continue
+        given = held.pop(count)
+        try:
+            number = int(given)
+        except (TypeError, ValueError):
+            raise invalid([wire.FieldError(count, "must be a whole number")]) from None
+        items = held.get(key)
+        if isinstance(items, list) and number != len(items):
+            raise invalid([wire.FieldError(count, f"is {number}, but {len(items)} {key} were sent")])
+    return held
+
+
+def _named(body: dict[str, Any], fields: tuple[str, ...], target: Kind) -> tuple[str, ...] | None:
+    """The identity of the object a reference of ``body`` names (the target's defaults for what it leaves
+    out, a model's version); None when the body names none."""
+    trailing = target.identity[len(target.identity) - len(target.id_fallback) :]
+    fallback = dict(zip(trailing, target.id_fallback, strict=True))
+    values: list[str] = []
+    for path, key in zip(fields, target.identity, strict=True):
+        found = secret_values_at(body, path)
+        value = found[0] if found else fallback.get(key)
+        if not isinstance(value, str) or not value:
+            return None
+        values.append(value)
+    return tuple(values)
+
+
+@dataclass
+class References:
+    """What each kind's bodies name, checked when ``View.check_references`` is on."""
+
+    store: Store
+    kinds: tuple[Kind, ...]
+
+    def missing(self, kind: Kind, project: str, body: dict[str, Any]) -> list[wire.FieldError]:
+        by_name = {k.name: k for k in self.kinds}
+        errors = []
+        for ref in kind.references:
+            targets = [by_name[name] for name in ref.kinds if name in by_name]
+            named = _named(body, ref.fields, targets[0]) if targets else None
+            if named is None:
+                continue
+            if not any(self.store[t].get(project, named) for t in targets):
+                what = " or ".join(t.noun for t in targets)
+                errors.append(wire.FieldError(ref.fields[0], f"names no {what} of this project"))
+        return errors
+
+    def users(self, kind: Kind, project: str, identity: tuple[str, ...]) -> list[str]:
+        """The objects of other kinds whose bodies name ``identity`` of ``kind``."""
+        found = []
+        for other in self.kinds:
+            for ref in other.references:
+                if kind.name not in ref.kinds:
+                    continue
+                for stored in self.store[other].list(project):
+                    if _named(stored.body, ref.fields, kind) == identity:
+                        found.append(f"{other.noun} {other.resource_id(stored.identity)!r}")
+        return sorted(set(found))
+
+
+def kind_routes(kind: Kind, objects: Collection, view: View, refs: References) -> APIRouter:
     """Enkrypt's five calls of one kind: paths, headers, envelopes and messages from its declaration."""
     api, said, docs = kind.api, kind.messages, schemas.for_kind(kind)
     op = docs.operation_ids
@@ -255,6 +335,10 @@ def kind_routes(kind: Kind, objects: Collection, view: View) -> APIRouter:
     async def save(request: Request, who: Caller, write: Callable[..., Stored], message: str) -> JSONResponse:
         """Validate the body, write it (``write(project, body, user)``), answer with the saved object."""
         body = await view.read_body(request, kind)
+        if view.check_references:
+            problems = await run_in_threadpool(refs.missing, kind, who.project, body)
+            if problems:
+                raise invalid(problems)
         try:
             saved = await run_in_threadpool(write, who.project, body, who.user)
         except NotFound:
@@ -277,9 +361,27 @@ def kind_routes(kind: Kind, objects: Collection, view: View) -> APIRouter:
     @router.get(
         api.list, response_model=docs.listing, responses=common, summary=f"List {many}", operation_id=op["list"]
     )
-    async def list_all(who: Auth) -> JSONResponse:
+    async def list_all(
+        who: Auth,
+        page: Annotated[int, Query(ge=1, description="1-based page (paged lists only)")] = 1,
+        per_page: Annotated[int, Query(ge=1, description=f"Items per page, at most {MAX_PER_PAGE}")] = 10,
+    ) -> JSONResponse:
         found = await run_in_threadpool(objects.list, who.project)
-        return JSONResponse({api.list_key: [view.show(kind, stored) for stored in found]})
+        if not api.paged:
+            return JSONResponse({api.list_key: [view.show(kind, stored) for stored in found]})
+        # [unknown] 10.8: a per_page above the cap is capped; a page past the last is empty.
+        size = min(per_page, MAX_PER_PAGE)
+        pages = (len(found) + size - 1) // size
+        shown = found[(page - 1) * size : page * size]
+        pagination = {
+            "page": page,
+            "per_page": size,
+            "total_count": len(found),
+            "total_pages": pages,
+            "has_next": page < pages,
+            "has_previous": page > 1,
+        }
+        return JSONResponse({api.list_key: [view.show(kind, s) for s in shown], "pagination": pagination})
 
     @router.patch(
         api.modify,
@@ -298,6 +400,10 @@ def kind_routes(kind: Kind, objects: Collection, view: View) -> APIRouter:
         api.delete, response_model=docs.deleted, summary=f"Delete {one}", operation_id=op["delete"], **naming
     )
     async def delete(who: Auth, identity: Identity) -> JSONResponse:
+        if view.check_references:
+            users = await run_in_threadpool(refs.users, kind, who.project, identity)
+            if users:
+                raise ApiError(409, f"{said.not_found.removesuffix(' not found')} is used by {', '.join(users)}")
         gone = await run_in_threadpool(objects.delete, who.project, identity)
         if gone is None:
             raise ApiError(404, said.not_found)
@@ -372,8 +478,9 @@ def create_app(config: ServerConfig) -> FastAPI:
     async def _crash(request: Request, exc: Exception) -> JSONResponse:
         return error_response(500, "Internal server error")
 
+    refs = References(store, config.kinds)
     for kind in config.kinds:
-        app.include_router(kind_routes(kind, store[kind], view))
+        app.include_router(kind_routes(kind, store[kind], view, refs))
 
     # ------------------------------------------------------------------ admin (not part of Enkrypt's API)
 
@@ -382,6 +489,7 @@ def create_app(config: ServerConfig) -> FastAPI:
             "response_shape": view.shape,
             "mask_secrets": view.mask,
             "fill_defaults": view.fill_defaults,
+            "check_references": view.check_references,
             **injector.settings.to_dict(),
         }
 
@@ -398,6 +506,8 @@ def create_app(config: ServerConfig) -> FastAPI:
             view.mask = given.pop("mask_secrets")
         if "fill_defaults" in given:
             view.fill_defaults = given.pop("fill_defaults")
+        if "check_references" in given:
+            view.check_references = given.pop("check_references")
         injector.configure(replace(injector.settings, **given))
         return current_config()
 

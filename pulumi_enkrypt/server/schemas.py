@@ -89,6 +89,11 @@ def _object_model(kind: Kind) -> type[BaseModel]:
     for key, info in declared.items():
         if key in kind.identity:
             continue
+        if key in kind.text_lists:  # sent back as Enkrypt sends it: one item per line, and the count
+            text, count = kind.text_lists[key]
+            fields[f"f_{text}"] = _field(text, str, info.is_required(), "One item per line")
+            fields[f"f_{count}"] = _field(count, int, info.is_required(), "How many items")
+            continue
         # Objects are open: a shape may move keys out of them, and masking turns secrets into strings.
         annotation = dict[str, Any] if wire.nested_model(info.annotation)[0] is not None else info.annotation
         fields[f"f_{key}"] = _field(key, annotation, info.is_required())

@@ -64,6 +64,14 @@ CREATE TABLE IF NOT EXISTS {kind.collection} (
 """
 
 
+COUNTERS_DDL = """
+CREATE TABLE IF NOT EXISTS id_counters (
+    name TEXT PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+"""
+
+
 class Store:
     """One connection guarded by a lock; every write is a BEGIN IMMEDIATE transaction.
 
@@ -84,6 +92,26 @@ class Store:
             collection = Collection(self, kind)
             self._db.executescript(table_ddl(kind))
             self._collections[kind.name] = collection
+        self._db.executescript(COUNTERS_DDL)
+        # The tables whose ids each shared counter hands out (policies and guardrails: one policy_id).
+        self._sharing: dict[str, list[Kind]] = {}
+        for kind in kinds:
+            if kind.api.shared_ids:
+                self._sharing.setdefault(kind.api.shared_ids, []).append(kind)
+
+    def next_shared_id(self, db: sqlite3.Connection, counter: str) -> int:
+        """The next id of a shared counter (inside a write): never one any of its tables held."""
+        row = db.execute("SELECT last FROM id_counters WHERE name = ?", (counter,)).fetchone()
+        if row is not None:
+            last = int(row[0])
+        else:  # first use (or a database from before the counter): start above every table's ids
+            highest = [
+                db.execute(f"SELECT MAX({k.api.id_field}) FROM {k.collection}").fetchone()[0] or 0
+                for k in self._sharing[counter]
+            ]
+            last = max(highest)
+        db.execute("INSERT OR REPLACE INTO id_counters (name, last) VALUES (?, ?)", (counter, last + 1))
+        return last + 1
 
     def __getitem__(self, kind: Kind) -> Collection:
         return self._collections[kind.name]
@@ -122,7 +150,7 @@ class Collection:
         self._table = kind.collection
         self._id = kind.api.id_field
         self._where = " AND ".join(f"{column} = ?" for column in ("project", *kind.identity))
-        columns = ("project", *kind.identity, "body", "created_at", "updated_at", "created_by", "updated_by")
+        columns = (self._id, "project", *kind.identity, "body", "created_at", "updated_at", "created_by", "updated_by")
         marks = ", ".join("?" * (len(columns) + 1))
         self._insert = f"INSERT INTO {self._table} ({', '.join(columns)}, is_sample) VALUES ({marks})"
 
@@ -150,9 +178,14 @@ class Collection:
         identity = self.kind.identity_of(body)
         stamp = now_iso()
         with self._store.write() as db:
+            if self._find(db, project, identity) is not None:
+                raise Conflict(*identity)  # before a shared id is spent
+            # None: the table's own AUTOINCREMENT picks the id.
+            new_id = self._store.next_shared_id(db, self.kind.api.shared_ids) if self.kind.api.shared_ids else None
             try:
                 cur = db.execute(
-                    self._insert, (project, *identity, json.dumps(body), stamp, stamp, user, user, int(is_sample))
+                    self._insert,
+                    (new_id, project, *identity, json.dumps(body), stamp, stamp, user, user, int(is_sample)),
                 )
             except sqlite3.IntegrityError as exc:
                 raise Conflict(*identity) from exc

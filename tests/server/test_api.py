@@ -208,6 +208,12 @@ def test_openapi_document(server: RunningServer) -> None:
         "/guardrails/list-policies",
         "/guardrails/modify-policy",
         "/guardrails/delete-policy",
+        *(f"/guardrails/{verb}-guardrail" for verb in ("add", "get", "modify", "delete")),
+        "/guardrails/list-guardrails",
+        *(f"/deployments/{verb}-deployment" for verb in ("add", "get", "modify", "delete")),
+        "/deployments/list-deployments",
+        *(f"/code-of-conduct/{verb}-policy" for verb in ("add", "get", "modify", "delete")),
+        "/code-of-conduct/list-policies",
     }
     add = doc["paths"]["/models/add-model"]["post"]
     assert add["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/ModelRequestObject")
