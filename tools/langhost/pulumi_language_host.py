@@ -27,6 +27,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent import futures
@@ -46,6 +47,8 @@ HEALTH_INTERVAL_S = 30.0
 # Grace between SIGTERM and SIGKILL for a program: shorter than the 5 s the engine gives our process group between
 # its SIGINT and its SIGKILL, so a program that ignores SIGTERM dies before we do (it is outside our group).
 KILL_GRACE_S = 3.0
+# The Python SDK generator of the pinned release, as a Go program of this repository (GeneratePackage runs it).
+SDK_GENERATOR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "sdk", "gen")
 
 
 @dataclass(frozen=True)
@@ -241,7 +244,7 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
             self._cancelled.add(child)
         terminate(child)
 
-    # Code generation, packing and linking are not needed to deploy; say so cleanly instead
+    # Program generation and packing are not needed to deploy; say so cleanly instead
     # of letting the generated base class log a traceback for each call.
     def _unimplemented(self, name: str, context: Any) -> NoReturn:
         abort(context, grpc.StatusCode.UNIMPLEMENTED, f"{name} is not supported by the bundled Python language host")
@@ -285,14 +288,49 @@ class LanguageHost(language_pb2_grpc.LanguageRuntimeServicer):
     def GenerateProject(self, request: Any, context: Any) -> Any:
         self._unimplemented("GenerateProject", context)
 
-    def GeneratePackage(self, request: Any, context: Any) -> Any:
-        self._unimplemented("GeneratePackage", context)
+    def GeneratePackage(self, request: language_pb2.GeneratePackageRequest, context: Any) -> Any:
+        """A package's Python SDK (``pulumi package gen-sdk --language python``, ``pulumi package add``), made by
+        the pinned release's own Python code generator, which this repository builds from sdk/gen (Go)."""
+        go = shutil.which("go")
+        if go is None or not os.path.isfile(os.path.join(SDK_GENERATOR, "main.go")):
+            abort(
+                context,
+                grpc.StatusCode.UNIMPLEMENTED,
+                f"the bundled Python language host generates SDKs with {SDK_GENERATOR} and Go, and "
+                + ("Go is not on PATH" if go is None else "that generator is missing"),
+            )
+        with tempfile.TemporaryDirectory(prefix="pulumi-python-gen-") as tmp:
+            schema_file = os.path.join(tmp, "schema.json")
+            with open(schema_file, "w", encoding="utf-8") as out:
+                out.write(request.schema)
+            done = subprocess.run(
+                [go, "run", "-mod=readonly", ".", schema_file, request.directory],
+                cwd=SDK_GENERATOR,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        if done.returncode != 0:
+            abort(context, grpc.StatusCode.UNKNOWN, f"generating the Python SDK failed: {done.stderr or done.stdout}")
+        for name, data in request.extra_files.items():  # overlays, written over what was generated
+            path = os.path.join(request.directory, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "wb") as extra:
+                extra.write(data)
+        return language_pb2.GeneratePackageResponse()
+
+    def Link(self, request: language_pb2.LinkRequest, context: Any) -> Any:
+        # We never install (see the top): say where each SDK is and how a program reaches it.
+        lines = []
+        for dependency in request.packages:
+            lines.append(
+                f"The Python SDK of {dependency.package.name or 'the package'} is in {dependency.path}: install it "
+                f"into the project's interpreter (pip install -e {dependency.path}) or put it on PYTHONPATH."
+            )
+        return language_pb2.LinkResponse(import_instructions="\n".join(lines))
 
     def Pack(self, request: Any, context: Any) -> Any:
         self._unimplemented("Pack", context)
-
-    def Link(self, request: Any, context: Any) -> Any:
-        self._unimplemented("Link", context)
 
     def _python_or_abort(self, info: language_pb2.ProgramInfo, context: Any) -> Python:
         try:
