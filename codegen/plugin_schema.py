@@ -182,6 +182,9 @@ def build() -> dict[str, Any]:
         "resources": resources,
         "functions": functions,
         "language": {"python": {"packageName": PYTHON_PACKAGE}},
+        # The SDK names its own version (and so the plugin's) rather than reading it from an installed
+        # distribution: it works from a path, and `pulumi package add` generates it so too.
+        "meta": {"supportPack": True},
     }
 
 

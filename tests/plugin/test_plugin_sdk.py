@@ -1,7 +1,8 @@
-"""End to end with the real pinned Pulumi CLI: a program written against the plugin's generated Python SDK
-(sdk/python, `pulumi_enkrypt_sdk`): typed inputs for a model and a guardrails policy, the lookup
-`get_model_output` served by the plugin's invoke, secrets kept secret from the program to the state, then
-a no-change preview, a refresh without drift, and destroy."""
+"""End to end with the real pinned Pulumi CLI: `pulumi package add provider/` (the SDK generated through the
+language host, the same as sdk/python), then a program written against that SDK (`pulumi_enkrypt_sdk`):
+typed inputs for a model and a guardrails policy, the lookup `get_model_output` served by the plugin's
+invoke, secrets kept secret from the program to the state, a no-change preview, a refresh without drift,
+and destroy."""
 
 from __future__ import annotations
 
@@ -58,9 +59,8 @@ pulumi.export("found_apikeys", found.model_config.apikeys)
 
 
 def sdk_metadata(site: Path) -> Path:
-    """The record pip writes when it installs the SDK: the SDK reads its own version from it (and asks for
-    that version of the plugin). The venv has no wheel builder to install the SDK offline, so the test writes
-    the record beside the SDK's source on the program's path."""
+    """The record pip writes when it installs the SDK, which the SDK reads when it is imported. The venv has
+    no wheel builder to install the SDK offline, so the test writes the record on the program's path."""
     version = json.loads((PLUGIN_DIR / "schema.json").read_text())["version"]
     record = site / f"pulumi_enkrypt_sdk-{version}.dist-info"
     record.mkdir(parents=True)
@@ -68,15 +68,24 @@ def sdk_metadata(site: Path) -> Path:
     return site
 
 
+def files_under(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): p.read_text() for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
 def test_plugin_sdk_program(pulumi_cli: Path, tmp_path: Path, enkrypt_server: RunningServer) -> None:
     server = enkrypt_server
     site = sdk_metadata(tmp_path / "site")
+    sdk = tmp_path / "project" / "sdks" / "enkrypt"  # where `pulumi package add` writes the SDK
     project = server_project(
-        tmp_path, server, PROGRAM, pulumi_cli, secrets={"endpointKey": ENDPOINT_KEY}, pythonpath=[SDK_DIR, site]
+        tmp_path, server, PROGRAM, pulumi_cli, secrets={"endpointKey": ENDPOINT_KEY}, pythonpath=[sdk, site]
     )
-    (project.dir / "Pulumi.yaml").write_text(
-        f"name: e2e\nruntime: python\nplugins:\n  providers:\n    - name: enkrypt\n      path: {PLUGIN_DIR}\n"
-    )
+    # The user's way in: the CLI asks the plugin for its schema, has the language host generate the SDK, and
+    # records the plugin's path in Pulumi.yaml, where the engine finds it to run it.
+    added = project.run("package", "add", str(PLUGIN_DIR), stack_flag=False)
+    assert f"enkrypt: {PLUGIN_DIR}" in (project.dir / "Pulumi.yaml").read_text(), added.stdout
+    assert files_under(sdk) == files_under(SDK_DIR)  # the SDK kept in the repository is what gen-sdk makes
     results: list[Result] = [project.up()]
 
     (stored,) = server.objects(MODEL)
