@@ -40,6 +40,8 @@ model = enkrypt.Model(
         rate_per_min=20,
     ),
 )
+# An explicit provider instance of the SDK, with its own key and URL (the server's, passed as config).
+team = enkrypt.Provider("team", api_key=config.require("teamKey"), base_url=config.require("serverUrl"))
 policy = enkrypt.GuardrailsPolicy(
     "sdk-policy",
     name="SDK Policy",
@@ -48,6 +50,7 @@ policy = enkrypt.GuardrailsPolicy(
         injection_attack=enkrypt.InjectionAttackDetectorArgs(enabled=True),
         pii=enkrypt.PiiDetectorArgs(enabled=True, entities=["pii", "secrets"]),
     ),
+    opts=pulumi.ResourceOptions(provider=team),
 )
 found = enkrypt.get_model_output(model_saved_name=model.model_saved_name, model_version=model.model_version)
 pulumi.export("model_id", model.model_id)
@@ -79,7 +82,14 @@ def test_plugin_sdk_program(pulumi_cli: Path, tmp_path: Path, enkrypt_server: Ru
     site = sdk_metadata(tmp_path / "site")
     sdk = tmp_path / "project" / "sdks" / "enkrypt"  # where `pulumi package add` writes the SDK
     project = server_project(
-        tmp_path, server, PROGRAM, pulumi_cli, secrets={"endpointKey": ENDPOINT_KEY}, pythonpath=[sdk, site]
+        tmp_path,
+        server,
+        PROGRAM,
+        pulumi_cli,
+        secrets={"endpointKey": ENDPOINT_KEY},
+        # Plain config: the provider's schema makes the key a secret all the same.
+        config={"teamKey": server.api_key, "serverUrl": server.url},
+        pythonpath=[sdk, site],
     )
     # The user's way in: the CLI asks the plugin for its schema, has the language host generate the SDK, and
     # records the plugin's path in Pulumi.yaml, where the engine finds it to run it.
@@ -108,6 +118,10 @@ def test_plugin_sdk_program(pulumi_cli: Path, tmp_path: Path, enkrypt_server: Ru
     results.append(project.refresh("--expect-no-changes"))
     exported = json.dumps(project.export())
     assert ENDPOINT_KEY not in exported
+    (team,) = [
+        r for r in project.resources() if r["type"] == "pulumi:providers:enkrypt" and r["urn"].endswith("::team")
+    ]
+    assert "ciphertext" in json.dumps(team["inputs"]["apiKey"])
 
     results.append(project.destroy())
     assert server.objects(MODEL) == [] and server.objects(POLICY) == []
