@@ -456,8 +456,9 @@ def _render_kind_wire(schema: Schema, schemas: list[Schema]) -> str:
     ]
     out += _wire_classes(schema, frozenset(earlier))
     text = "\n".join(out).rstrip() + "\n"
-    if "Literal[" in text:
-        typing_import = "from typing import Literal\n\nfrom pydantic import Field\n"
+    typing_names = [name for name in ("Annotated", "Literal") if f"{name}[" in text]
+    if typing_names:
+        typing_import = f"from typing import {', '.join(typing_names)}\n\nfrom pydantic import Field\n"
         text = text.replace("from pydantic import Field\n", typing_import, 1)
     for name in ("Boolean", "Integer", "Number", *formats):  # import only what the models use
         if f": {name}" not in text and f"[{name}]" not in text:
@@ -488,6 +489,9 @@ def rule_line_problem(value: str) -> str | None:
 def header_value_problem(value: str) -> str | None:
     """Why ``value`` cannot travel as an HTTP header value (as model_saved_name and model_version do, in
     X-Enkrypt-Model and X-Enkrypt-Model-Version), or None if it can."""
+    if not value:
+        # Also what minLength says; said here too because on an optional field pydantic runs this check first.
+        return "must not be empty (it is sent in an HTTP header)"
     for position, char in enumerate(value, 1):
         code = ord(char)
         if code > 0xFF:

@@ -77,6 +77,9 @@ def rule_line_problem(value: str) -> str | None:
 def header_value_problem(value: str) -> str | None:
     """Why ``value`` cannot travel as an HTTP header value (as model_saved_name and model_version do, in
     X-Enkrypt-Model and X-Enkrypt-Model-Version), or None if it can."""
+    if not value:
+        # Also what minLength says; said here too because on an optional field pydantic runs this check first.
+        return "must not be empty (it is sent in an HTTP header)"
     for position, char in enumerate(value, 1):
         code = ord(char)
         if code > 0xFF:
