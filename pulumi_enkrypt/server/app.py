@@ -241,16 +241,53 @@ class View:
     async def read_body(self, request: Request, kind: Kind) -> dict[str, Any]:
         if request.headers.get("content-type", "").startswith(FORM_TYPES):
             form = await request.form()
-            # A file (a CoC policy's PDF) is not kept: only text fields are read.
+            # No kind's schema holds a file (a CoC policy's PDF is write-only on the service): refusing one,
+            # by its field, says more than the 422 for the text field it stands in for.
+            files = [key for key, value in form.multi_items() if not isinstance(value, str)]
+            if files:
+                reason = "is a file upload; this server keeps no files: send the text fields instead"
+                raise invalid([wire.FieldError(key, reason) for key in dict.fromkeys(files)])
             raw: Any = {key: value for key, value in form.items() if isinstance(value, str)}
         else:
             try:
                 raw = json.loads(await request.body())
             except (ValueError, UnicodeDecodeError):
                 raise invalid([wire.FieldError("body", "is not valid JSON")]) from None
-        if isinstance(raw, dict):
-            raw = _held_form(kind, raw)
-        return clean_body(raw, self.strict_providers, kind)
+        if not isinstance(raw, dict):
+            return clean_body(raw, self.strict_providers, kind)
+        sent = set(raw)
+        try:
+            return clean_body(
+                _held_form(kind, _blank_is_absent(raw, kind.facts.server_defaults)), self.strict_providers, kind
+            )
+        except ApiError as exc:
+            # Name a text list the way the caller sent it (policy_rules), not the way the server keeps it.
+            if exc.errors:
+                exc = invalid([_wire_path(kind, e, sent) for e in exc.errors])
+            raise exc from None
+
+
+def _blank_is_absent(body: dict[str, Any], defaults: Any) -> dict[str, Any]:
+    """``""`` where the service fills in a non-blank default is a field left out: the SDK sends a missing
+    ``model_version`` as ``""``, which the service stores as ``v1`` (section 6.2 of the contract)."""
+    out = dict(body)
+    for key, default in defaults.items():
+        value = out.get(key)
+        if value == "" and isinstance(default, str) and default:
+            del out[key]
+        elif isinstance(value, dict) and isinstance(default, dict):
+            out[key] = _blank_is_absent(value, default)
+    return out
+
+
+def _wire_path(kind: Kind, error: wire.FieldError, sent: set[str]) -> wire.FieldError:
+    """An error at a text list the caller did not send as a list, at the wire's text field instead."""
+    for key, (text, _count) in kind.text_lists.items():
+        if key in sent:
+            continue
+        if error.path == key or error.path.startswith((f"{key}[", f"{key}.")):
+            return wire.FieldError(text + error.path[len(key) :], error.reason)
+    return error
 
 
 def _held_form(kind: Kind, raw: dict[str, Any]) -> dict[str, Any]:
@@ -307,15 +344,21 @@ class References:
         return errors
 
     def users(self, kind: Kind, project: str, identity: tuple[str, ...]) -> list[str]:
-        """The objects of other kinds whose bodies name ``identity`` of ``kind``."""
+        """The objects of other kinds whose bodies name ``identity`` of ``kind``: where a reference may name
+        several kinds, the one it resolves to (the first kind holding that name, as ``missing`` looks)."""
+        by_name = {k.name: k for k in self.kinds}
         found = []
         for other in self.kinds:
             for ref in other.references:
                 if kind.name not in ref.kinds:
                     continue
+                earlier = [by_name[name] for name in ref.kinds[: ref.kinds.index(kind.name)] if name in by_name]
                 for stored in self.store[other].list(project):
-                    if _named(stored.body, ref.fields, kind) == identity:
-                        found.append(f"{other.noun} {other.resource_id(stored.identity)!r}")
+                    if _named(stored.body, ref.fields, kind) != identity:
+                        continue
+                    if any(self.store[e].get(project, identity) for e in earlier):
+                        continue  # it names an object of a kind looked up first (a policy, not a guardrail)
+                    found.append(f"{other.noun} {other.resource_id(stored.identity)!r}")
         return sorted(set(found))
 
 
@@ -332,13 +375,30 @@ def kind_routes(kind: Kind, objects: Collection, view: View, refs: References) -
     saving: dict[str, Any] = {"response_model": docs.envelope, "openapi_extra": {"requestBody": docs.request_body}}
     router = APIRouter()
 
-    async def save(request: Request, who: Caller, write: Callable[..., Stored], message: str) -> JSONResponse:
+    async def refuse_if_used(who: Caller, identity: tuple[str, ...]) -> None:
+        """With ``check_references`` on, a 409 naming what still names ``identity`` (deleted or renamed)."""
+        if not view.check_references or await run_in_threadpool(objects.get, who.project, identity) is None:
+            return  # nothing to keep: the call answers 404
+        users = await run_in_threadpool(refs.users, kind, who.project, identity)
+        if users:
+            raise ApiError(409, f"{said.not_found.removesuffix(' not found')} is used by {', '.join(users)}")
+
+    async def save(
+        request: Request,
+        who: Caller,
+        write: Callable[..., Stored],
+        message: str,
+        renamed_from: tuple[str, ...] | None = None,
+    ) -> JSONResponse:
         """Validate the body, write it (``write(project, body, user)``), answer with the saved object."""
         body = await view.read_body(request, kind)
         if view.check_references:
             problems = await run_in_threadpool(refs.missing, kind, who.project, body)
             if problems:
                 raise invalid(problems)
+            # A rename leaves what named the old name dangling, as a delete would.
+            if renamed_from is not None and kind.identity_of(body) != renamed_from:
+                await refuse_if_used(who, renamed_from)
         try:
             saved = await run_in_threadpool(write, who.project, body, who.user)
         except NotFound:
@@ -394,16 +454,13 @@ def kind_routes(kind: Kind, objects: Collection, view: View, refs: References) -
         def write(project: str, body: dict[str, Any], user: str) -> Stored:
             return objects.modify(project, identity, body, user)
 
-        return await save(request, who, write, said.updated)
+        return await save(request, who, write, said.updated, renamed_from=identity)
 
     @router.delete(
         api.delete, response_model=docs.deleted, summary=f"Delete {one}", operation_id=op["delete"], **naming
     )
     async def delete(who: Auth, identity: Identity) -> JSONResponse:
-        if view.check_references:
-            users = await run_in_threadpool(refs.users, kind, who.project, identity)
-            if users:
-                raise ApiError(409, f"{said.not_found.removesuffix(' not found')} is used by {', '.join(users)}")
+        await refuse_if_used(who, identity)
         gone = await run_in_threadpool(objects.delete, who.project, identity)
         if gone is None:
             raise ApiError(404, said.not_found)

@@ -165,9 +165,18 @@ class RunningServer:
         return int(self._admin("DELETE", f"/_emulator/{kind.collection}", api_key=api_key)["deleted"])
 
     def objects(self, kind: Kind, project_key: str | None = None) -> list[dict[str, Any]]:
-        """The caller's objects of one kind, listed through the public API."""
-        found: list[dict[str, Any]] = self._admin("GET", kind.api.list, api_key=project_key)[kind.api.list_key]
-        return found
+        """The caller's objects of one kind, listed through the public API (every page of a paged list)."""
+        if not kind.api.paged:
+            found: list[dict[str, Any]] = self._admin("GET", kind.api.list, api_key=project_key)[kind.api.list_key]
+            return found
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            answer = self._admin("GET", f"{kind.api.list}?page={page}&per_page=100", api_key=project_key)
+            items += answer[kind.api.list_key]
+            if not answer["pagination"]["has_next"]:
+                return items
+            page += 1
 
     def models(self, project_key: str | None = None) -> list[dict[str, Any]]:
         """The caller's models, listed through the public API."""
