@@ -26,8 +26,11 @@ NO_FAULTS: dict[str, Any] = {
     "rate_drop": 0.0,
     "rpm_limit": 0,
     "seed": 0,
+    "fill_defaults": True,
+    "check_references": False,
 }
-"""The server's settings as it starts: the SDK's response shape, secrets in clear, no fault."""
+"""The server's settings as it starts: the SDK's response shape, secrets in clear, no fault, defaults filled in,
+references unchecked."""
 
 
 def identity_headers(name: str, version: str = "v1") -> dict[str, str]:
