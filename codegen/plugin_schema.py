@@ -1,8 +1,9 @@
 """Generate ``provider/schema.json``, the Pulumi package schema of the ``enkrypt`` provider plugin.
 
 From the same source as every other generated file: ``codegen/generate.py`` reads ``schema/*.yaml`` into one
-``Schema`` per kind (``SOURCES``); this script turns each into a resource ``enkrypt:index:<Kind>``, its object
-types, and a lookup function ``enkrypt:index:get<Kind>``, so a field, a secret or a replace-on-change added
+``Schema`` per kind (``SOURCES``); this script turns each kind the plugin serves (every ``Kind`` of
+``kinds.py``) into a resource ``enkrypt:index:<Kind>``, its object types, and a lookup function
+``enkrypt:index:get<Kind>``, so a field, a secret or a replace-on-change added
 to the schema reaches the plugin with no edit here. Property names are the wire names (``model_saved_name``):
 the plugin hands properties to the dynamic provider's core unchanged.
 
@@ -161,10 +162,18 @@ def _kind(schema: g.Schema, types: dict[str, Any]) -> tuple[str, dict[str, Any],
 def build() -> dict[str, Any]:
     from pulumi_enkrypt._version import __version__
 
+    from pulumi_enkrypt.plugin import all_kinds
+
+    # The kinds the plugin serves (kinds.py), each described by its codegen source: a kind codegen does not
+    # know yet cannot be described, and one kinds.py does not declare yet cannot be served.
+    served = [kind.name for kind in all_kinds()]
+    sources = {source.name: source for source in g.SOURCES}
+    if missing := [name for name in served if name not in sources]:
+        raise SystemExit(f"kinds.py declares {missing}, which codegen/generate.py's SOURCES do not describe")
     types: dict[str, Any] = {}
     resources: dict[str, Any] = {}
     functions: dict[str, Any] = {}
-    for source in g.SOURCES:
+    for source in (sources[name] for name in served):
         token, resource, fn_token, function = _kind(g.load_schema(source), types)
         resources[token] = resource
         functions[fn_token] = function

@@ -121,8 +121,11 @@ class EnkryptProvider(p.Provider):
         for key, value in request.args.items():  # the provider's inputs: typed, and they win
             if (full := _config_key(key)) is not None and (text := _config_text(plain(value))) is not None:
                 config[full] = text
+        # Fresh providers for this configuration (the engine configures an instance once, before any resource
+        # call): a client is never built from another configuration. Settings are kept, not resolved, as the
+        # dynamic provider does: check reports a bad one per resource.
+        self._providers = {token: _kind_provider(kind) for token, kind in self._kinds.items()}
         for provider in self._providers.values():
-            # Kept, not resolved, as the dynamic provider does: check reports a bad setting per resource.
             provider.configure(dyn.ConfigureRequest(dyn.Config(config, NAMESPACE)))
         # No preview support: create and update are never called in a preview, as for the dynamic provider.
         return p.ConfigureResponse(accept_secrets=True, supports_preview=False)
