@@ -161,7 +161,6 @@ def _kind(schema: g.Schema, types: dict[str, Any]) -> tuple[str, dict[str, Any],
 
 def build() -> dict[str, Any]:
     from pulumi_enkrypt._version import __version__
-
     from pulumi_enkrypt.plugin import all_kinds
 
     # The kinds the plugin serves (kinds.py), each described by its codegen source: a kind codegen does not
