@@ -294,6 +294,7 @@ POLICY = Kind(
     # detector keys: the provider's check rejects them, and so does the local server (422 naming the path),
     # where the real service may drop them; either way nothing unknown is ever sent.
     closed=("detectors",),
+    references=(Reference(("detectors.policy_violation.coc_policy_name",), ("CodeOfConductPolicy",)),),
     # [unknown] 10.3: description may be empty: the resource sends "" when the program sets none (never the
     # SDK's "guardrails policy"), which works whether or not the service requires the field.
     # [unknown] 10.7: policies have a name space of their own (a guardrail of the same name is another object).
