@@ -1,9 +1,10 @@
 """``pulumi-enkrypt``: command-line tools around the provider.
 
-``pulumi-enkrypt export`` brings an existing Enkrypt account under code: it lists the account's models (skipping
-Enkrypt's sample models) and writes a Pulumi program declaring each as a typed ``enkrypt.Model`` with
-``adopt_existing=True``, plus the ``pulumi config set --secret`` lines for the secrets the program reads from
-stack configuration.
+``pulumi-enkrypt export`` brings an existing Enkrypt account under code: it lists the account's objects of every
+kind (``kinds.ALL_KINDS``: models, guardrails policies, guardrails, deployments, code-of-conduct policies; skipping
+Enkrypt's samples) and writes a Pulumi program declaring each as a typed resource with ``adopt_existing=True``,
+the references between them as code, plus the ``pulumi config set --secret`` lines for the secrets the program
+reads from stack configuration.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from ._client import EnkryptClient
 from ._exceptions import EnkryptError
 from .export_program import RenderedProgram, render_program
+from .kinds import ALL_KINDS, Kind
 from .settings import DEFAULT_BASE_URL, KEY_BASE_URL, NAMESPACE, SettingsError, read_settings
 
 __all__ = ["main"]
@@ -44,10 +46,10 @@ class Progress:
         print(text, file=self.stream, flush=True)
 
     def step(self, done: int, total: int, what: str) -> None:
-        """``Wrote 7 of 20 models``; on a terminal every step, elsewhere about every tenth and the last."""
+        """``Wrote 7 of 20 resources``; on a terminal every step, elsewhere about every tenth and the last."""
         if self.quiet:
             return
-        text = f"{what} {done} of {total} models"
+        text = f"{what} {done} of {total} resources"
         if self.tty:
             self.stream.write("\r\x1b[K" + text)
             self.stream.flush()
@@ -72,10 +74,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     export = sub.add_parser(
         "export",
-        help="write a Pulumi program that adopts the models of an Enkrypt account",
+        help="write a Pulumi program that adopts everything in an Enkrypt account",
         description=(
-            "List the models of an Enkrypt account (the project of the API key) and write a Pulumi program "
-            "declaring each as enkrypt.Model(..., adopt_existing=True). Secrets are read from stack config; "
+            "List the models, guardrails policies, guardrails, deployments and code-of-conduct policies of an "
+            "Enkrypt account (the project of the API key) and write a Pulumi program declaring each as a typed "
+            "resource (enkrypt.Model, enkrypt.GuardrailsPolicy, ...) with adopt_existing=True; a field naming "
+            "another exported object is written as its output (model.model_saved_name, policy.name). Secrets "
+            "are read from stack config; "
             "the `pulumi config set --secret` lines go to config-commands.sh (mode 0600: it holds the secret "
             "values the server returned; delete it after running it). The settings are read as the provider "
             "reads them: from the stack configuration given with --stack-config (enkrypt:apiKey, "
@@ -105,7 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--stack", metavar="STACK", help="add --stack STACK to the generated config commands")
     export.add_argument("--project-name", metavar="NAME", default=DEFAULT_PROJECT, help="name in Pulumi.yaml")
-    export.add_argument("--include-samples", action="store_true", help="also export Enkrypt's sample models")
+    export.add_argument(
+        "--include-samples", action="store_true", help="also export Enkrypt's samples (models, policies, ...)"
+    )
     export.add_argument(
         "--placeholders",
         action="store_true",
@@ -118,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _pulumi_yaml(project: str) -> str:
-    return f"name: {project}\ndescription: Enkrypt AI models exported by pulumi-enkrypt export\nruntime: python\n"
+    return f"name: {project}\ndescription: Enkrypt AI resources exported by pulumi-enkrypt export\nruntime: python\n"
 
 
 def _write(path: Path, text: str, *, force: bool, mode: int = 0o644) -> None:
@@ -174,20 +181,26 @@ def export(
     if args.base_url:
         config[f"{NAMESPACE}:{KEY_BASE_URL}"] = args.base_url
     settings = read_settings(config, env)
-    progress.line(f"Listing models at {settings.base_url} ...")
+    progress.line(f"Listing {_and(k.plural for k in ALL_KINDS)} at {settings.base_url} ...")
+    chosen: dict[str, list[dict[str, Any]]] = {}
+    counts: list[str] = []
     with EnkryptClient.from_settings(settings) as api:
-        models = api.list_models()
-    samples = [m for m in models if m.get("is_sample")]
-    chosen = models if args.include_samples else [m for m in models if not m.get("is_sample")]
-    skipped = "" if args.include_samples or not samples else f" ({len(samples)} sample models skipped)"
-    progress.line(f"Listed {len(chosen)} models{skipped}")
-    projects = sorted({str(m["project_name"]) for m in chosen if m.get("project_name")})
+        for kind in ALL_KINDS:
+            found = api.list_all(kind)
+            samples = sum(1 for o in found if o.get("is_sample"))
+            chosen[kind.name] = found if args.include_samples else [o for o in found if not o.get("is_sample")]
+            skipped = (
+                "" if args.include_samples or not samples else f" ({samples} sample {_noun(kind, samples)} skipped)"
+            )
+            counts.append(f"{len(chosen[kind.name])} {_noun(kind, len(chosen[kind.name]))}{skipped}")
+    progress.line(f"Listed {', '.join(counts)}")
+    projects = sorted({str(o["project_name"]) for found in chosen.values() for o in found if o.get("project_name")})
 
     program: RenderedProgram = render_program(
         chosen,
         project=", ".join(projects) or None,
         placeholders=args.placeholders,
-        on_model=lambda done, total: progress.step(done, total, "Rendered"),
+        on_resource=lambda done, total: progress.step(done, total, "Rendered"),
     )
     base_url = settings.base_url if settings.base_url != DEFAULT_BASE_URL else None
     script = program.config_script(stack=args.stack, base_url=base_url)
@@ -209,15 +222,15 @@ def export(
             raise FileExistsError(f"{', '.join(existing)} exist (use --force to overwrite)")
     _write(out / "Pulumi.yaml", _pulumi_yaml(args.project_name), force=True)
     _write(out / "config-commands.sh", script, force=True, mode=0o600)
-    # The program is written model by model, so a long export shows where it is.
+    # The program is written resource by resource, so a long export shows where it is.
     with (out / "__main__.py").open("w", encoding="utf-8") as fh:
         fh.write(program.header)
-        total = len(program.models)
-        for i, model in enumerate(program.models, 1):
-            fh.write("\n" + model.source + "\n")
+        total = len(program.resources)
+        for i, resource in enumerate(program.resources, 1):
+            fh.write("\n" + resource.source + "\n")
             progress.step(i, total, "Wrote")
-    if not program.models:
-        progress.line("Wrote 0 of 0 models")
+    if not program.resources:
+        progress.line("Wrote 0 of 0 resources")
     unknown = sum(1 for s in program.secrets if not s.known)
     progress.line(f"Wrote {out / '__main__.py'}, {out / 'Pulumi.yaml'} and {out / 'config-commands.sh'}")
     steps = [
@@ -229,10 +242,20 @@ def export(
             if unknown
             else ""
         ),
-        "pulumi preview   # expect one create (adopt) per model; `pulumi up` takes them over",
+        "pulumi preview   # expect one create (adopt) per resource; `pulumi up` takes them over",
     ]
     progress.line("Next:\n  " + "\n  ".join(steps))
     return 0
+
+
+def _noun(kind: Kind, count: int) -> str:
+    return kind.noun if count == 1 else kind.plural
+
+
+def _and(words: Iterable[str]) -> str:
+    """``a, b and c``."""
+    items = list(words)
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

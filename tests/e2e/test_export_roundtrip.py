@@ -79,7 +79,7 @@ def test_export_roundtrip(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_p
     done = _cli("export", "--output", str(out), "--base-url", server.url, "--stack", "dev", "--project-name", PROJECT)
     assert done.returncode == 0, done.stderr
     assert "Listed 20 models (3 sample models skipped)" in done.stderr
-    assert "Wrote 20 of 20 models" in done.stderr
+    assert "Wrote 20 of 20 resources" in done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["Pulumi.yaml", "__main__.py", "config-commands.sh"]
     assert (out / "config-commands.sh").stat().st_mode & 0o077 == 0, "the config script holds secrets: 0600"
 
