@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pulumi_enkrypt.kinds import ALL_KINDS, DEPLOYMENT, MODEL, POLICY
 from pulumi_enkrypt.server.process import RunningServer, start_server
 from support.bodies import model_body
 from support.cli import MODEL_TYPE, REPO, PulumiProject
@@ -50,9 +51,11 @@ def _assert_no_secrets(project: PulumiProject, secrets: list[str]) -> None:
 
 
 def _finish(project: PulumiProject, server: RunningServer, api_key: str | None = None, keep: int = 0) -> None:
+    """A no-change preview, then destroy leaves nothing of any kind (but ``keep`` models made outside)."""
     project.preview(expect_no_changes=True)
     project.destroy()
-    assert len(server.models(api_key)) == keep
+    left = {kind.name: len(server.objects(kind, api_key)) for kind in ALL_KINDS}
+    assert left == {kind.name: keep if kind is MODEL else 0 for kind in ALL_KINDS}
 
 
 # --------------------------------------------------------------------------------------------- multi-env
@@ -102,9 +105,76 @@ def test_multi_env(pulumi_cli: Path, per_env_server: RunningServer, tmp_path: Pa
         assert all(m["model_config"]["apikeys"] == [openai_keys[env]] for m in models.values()), env
     assert projects["prod"].outputs()["models"] == {"summarizer": "summarizer:v1", "support-bot": "support-bot:v2"}
 
+    # One policy everywhere; what each environment's deployments block differs.
+    blocks: dict[str, tuple[list[str], list[str]]] = {}
+    for env in ENV_KEYS:
+        [policy] = server.objects(POLICY, ENV_KEYS[env])
+        assert sorted(d for d, on in policy["detectors"].items() if on["enabled"]) == [
+            "injection_attack", "nsfw", "pii", "toxicity",
+        ]  # fmt: skip
+        for route in server.objects(DEPLOYMENT, ENV_KEYS[env]):
+            assert route["input_guardrails_policy"]["policy_name"] == policy["name"]
+            assert route["output_guardrails_policy"]["policy_name"] == policy["name"]
+            identity = f"{route['model_saved_name']}:{route['model_version']}"
+            assert identity in {"dev": dev, "staging": staging, "prod": prod}[env], f"{route['name']} names no model"
+            blocks[route["name"]] = (
+                route["input_guardrails_policy"]["block"],
+                route["output_guardrails_policy"]["block"],
+            )
+    assert blocks == {
+        "dev-experimental-agent": (["injection_attack"], []),
+        "dev-support-bot": (["injection_attack"], []),
+        "staging-summarizer": (["injection_attack", "pii"], ["nsfw"]),
+        "staging-support-bot": (["injection_attack", "pii"], ["nsfw"]),
+        "summarizer": (["injection_attack", "pii", "nsfw", "toxicity"], ["pii", "nsfw", "toxicity"]),
+        "support-bot": (["injection_attack", "pii", "nsfw", "toxicity"], ["pii", "nsfw", "toxicity"]),
+    }
+    assert projects["dev"].outputs()["deployments"] == {
+        "experimental-agent": "dev-experimental-agent",
+        "support-bot": "dev-support-bot",
+    }
+
     for env, project in projects.items():
         _assert_no_secrets(project, [*openai_keys.values(), *ENV_KEYS.values()])
         _finish(project, server, ENV_KEYS[env])
+
+
+# --------------------------------------------------------------------------------------------- guarded deployment
+
+
+def test_guarded_deployment(pulumi_cli: Path, enkrypt_server: RunningServer, tmp_path: Path) -> None:
+    openai_key = "sk-guarded-openai-2f6c"
+    secrets = {"enkrypt:apiKey": E2E_API_KEY, "openaiKey": openai_key}
+    project = _project(tmp_path, "guarded-deployment", enkrypt_server.url, secrets, pulumi_cli)
+    project.up()
+
+    [model] = enkrypt_server.models()
+    [policy] = enkrypt_server.objects(POLICY)
+    [route] = enkrypt_server.objects(DEPLOYMENT)
+    assert model["model_config"]["apikeys"] == [openai_key]
+    assert policy["name"] == "Acme Support Policy"
+    assert sorted(d for d, on in policy["detectors"].items() if on["enabled"]) == [
+        "injection_attack", "nsfw", "pii", "policy_violation", "toxicity",
+    ]  # fmt: skip
+    assert route["name"] == "support-dev"  # from Pulumi.dev.yaml
+    assert (route["model_saved_name"], route["model_version"]) == ("Acme Support Bot", "v1")
+    assert route["input_guardrails_policy"] == {
+        "policy_name": "Acme Support Policy",
+        "enabled": True,
+        "block": ["injection_attack", "pii"],
+        "additional_config": {"pii_redaction": True},
+    }
+    assert route["output_guardrails_policy"]["policy_name"] == "Acme Support Policy"
+    assert route["output_guardrails_policy"]["block"] == ["nsfw", "toxicity", "policy_violation"]
+    outputs = project.outputs()
+    assert (outputs["deployment"], outputs["deployment_id"]) == ("support-dev", route["deployment_id"])
+    assert outputs["policy_id"] == policy["policy_id"]
+    # The deployment depends on what it names: Pulumi deletes it first.
+    [state] = [r for r in project.resources() if r["type"] == DEPLOYMENT.type_token]
+    assert sorted(urn.rsplit("::", 1)[1] for urn in state["dependencies"]) == ["support-bot", "support-policy"]
+
+    _assert_no_secrets(project, [openai_key, E2E_API_KEY])
+    _finish(project, enkrypt_server)
 
 
 # --------------------------------------------------------------------------------------------- custom agent
