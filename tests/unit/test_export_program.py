@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from pulumi_enkrypt.export_program import export_order, render_program, without_defaults
-from pulumi_enkrypt.kinds import ALL_KINDS, COC_POLICY, DEPLOYMENT, GUARDRAIL, MODEL, POLICY, Reference
+from pulumi_enkrypt.kinds import ALL_KINDS, COC_POLICY, DEPLOYMENT, GUARDRAIL, MODEL, POLICY
 from support.bodies import model_body
 
 CONDUCT = {
@@ -69,15 +69,18 @@ def test_a_deployment_names_its_model_and_policy_as_outputs() -> None:
 
 
 def test_a_reference_a_kind_declares_is_code_whatever_the_kind() -> None:
-    """Declared on the policy (as the guardrail declares it), its coc_policy_name becomes the CoC policy's
-    output, and the CoC policy moves before it: nothing in the writer is per kind."""
-    declared = dataclasses.replace(
-        POLICY, references=(Reference(("detectors.policy_violation.coc_policy_name",), ("CodeOfConductPolicy",)),)
-    )
-    kinds = tuple(declared if k.name == POLICY.name else k for k in ALL_KINDS)
-    main_py = render_program(_account(), kinds=kinds).main_py
+    """The policy's coc_policy_name is code because POLICY declares it (as the guardrail declares its own), and
+    the CoC policy moves before it; without the declaration it is the string the service holds: nothing in
+    the writer is per kind."""
+    main_py = render_program(_account()).main_py
     assert "coc_policy_name=conduct_code_of_conduct_policy.name," in main_py
     assert _position(main_py, "conduct_code_of_conduct_policy") < _position(main_py, "airline_guardrails_policy")
+
+    undeclared = dataclasses.replace(POLICY, references=())
+    kinds = tuple(undeclared if k.name == POLICY.name else k for k in ALL_KINDS)
+    main_py = render_program(_account(), kinds=kinds).main_py
+    assert 'coc_policy_name="Conduct",' in main_py
+    assert "# detectors" not in main_py  # no reference, so no comment about one
 
     guardrail = {"name": "Guard", "input": {"policy_violation": {"enabled": True, "coc_policy_name": "Conduct"}}}
     main_py = render_program(_account(**{GUARDRAIL.name: [guardrail]})).main_py
