@@ -49,7 +49,8 @@ def test_export_reads_a_stack_config(pulumi_cli: Path, enkrypt_server: RunningSe
         ENKRYPTAI_API_KEY="wrong-env-key", ENKRYPTAI_BASE_URL="http://127.0.0.1:9",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert f"and deployments at {server.url} ..." in done.stderr
+    listing = "Listing models, guardrails policies, guardrails, deployments and code-of-conduct policies"
+    assert f"{listing} at {server.url} ..." in done.stderr
     assert "Listed 1 model, 0 guardrails policies" in done.stderr
     assert 'model_saved_name="From Stack Config"' in (out / "__main__.py").read_text()
     assert E2E_API_KEY not in done.stdout + done.stderr
