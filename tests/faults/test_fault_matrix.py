@@ -1,21 +1,22 @@
-"""The fault matrix: every lifecycle step (create, update, replace, a rename that adopts, refresh, delete)
-under every fault the
-local server can inject (429 storms with Retry-After, 5xx, latency, "committed, then the connection dropped",
-a per-minute limit), through the real Pulumi CLI.
+"""The fault matrix: every lifecycle step (create, update, replace, a rename that adopts, refresh, delete) under every
+fault the local server can inject (429 storms with Retry-After, 5xx, latency, "committed, then the connection
+dropped", a per-minute limit), through the real Pulumi CLI.
 
-Each case: state is set up without faults, the fault is switched on, the step runs. A run either succeeds or
-fails with a clear message (Enkrypt's status and message, no secret), and is then run again, first with the
-fault still on (and the default attempt budget), and only if that fails too after "the outage ended". At the
-end the server holds exactly the declared models, each once, and the state names exactly those, with the
-server's ids. Requests of the 429 and rpm cases go through a recording proxy, which times every retry after a
-429 against its Retry-After.
+Each case: state is set up without faults, the fault is switched on, the step runs. A run either succeeds or fails
+with a clear message (Enkrypt's status and message, no secret), and is then run again, first with the fault still
+on (and the default attempt budget), and only if that fails too after "the outage ended". At the end the server
+holds exactly the declared objects of every kind, each once, and the state names exactly those, with the server's
+ids. Each stack declares every kind: two models, a guardrails policy, a code-of-conduct policy, a guardrail naming
+it and two deployments naming a model and the policy (through their outputs), so every step also updates, replaces,
+adopts, refreshes and deletes the new kinds, in the order their references impose. Requests of the 429 and rpm
+cases go through a recording proxy, which times every retry after a 429 against its Retry-After.
 
 To fit the time budget the cases run in background threads from the start of the module, and each test
 collects its result:
 - for 429, 5xx, latency and drop, one chain per fault on its own server and stack: create -> update ->
   replace -> rename -> refresh -> delete, each step starting from the state the previous one left (and
   checked); the rename gives each resource a new Pulumi name with adopt_existing, as the export writes, so the
-  new resource takes the model over and the old one's delete must leave it;
+  new resource takes the object over and the old one's delete must leave it;
 - for rpm, five independent cases (each waits out a real 60 s window), each on its own server, its state set
   up without faults by one `pulumi up`.
 """
@@ -33,17 +34,19 @@ from typing import Any
 import pytest
 
 from pulumi_enkrypt.client import EnkryptClient
+from pulumi_enkrypt.kinds import COC_POLICY, DEPLOYMENT, POLICY
 from pulumi_enkrypt.server.process import RunningServer, start_server
 from support.cli import PulumiProject, output_of
 from support.faults import (
     FIGURES,
     RecordingProxy,
+    Stack,
     end_state_problems,
-    model_spec,
     new_project,
     retry_after_violations,
     rpm_window_violations,
     run,
+    stack_spec,
     write_models,
 )
 
@@ -58,23 +61,31 @@ FAULTS: dict[str, dict[str, Any]] = {
     "rpm": {"seed": 3},  # rpm_limit is set per step: just below what the step needs
 }
 FAULTS_OFF = {"latency_ms": 0, "rate_429": 0.0, "rate_5xx": 0.0, "rate_drop": 0.0, "rpm_limit": 0}
-# Requests a step makes with 2 models, so that the limit is one below it: the last request must wait a window.
-RPM_LIMITS = {"create": 1, "update": 1, "replace": 3, "rename": 5, "refresh": 3, "delete": 1}
+# Requests a step makes with the stack of _stack (7 objects), minus one: the last request must wait a window.
+RPM_LIMITS = {"create": 6, "update": 6, "replace": 7, "rename": 20, "refresh": 11, "delete": 6}
 # The first run under a fault uses a tight attempt budget, so that failing clearly and re-running is exercised
 # too; re-runs use the default budget (6).
 FIRST_RUN_ENV = {"429": {"ENKRYPTAI_MAX_ATTEMPTS": "2"}, "5xx": {"ENKRYPTAI_MAX_ATTEMPTS": "2"}}
 PROXIED = frozenset({"429", "rpm"})
 
-CLEAR_ERROR = re.compile(r"Enkrypt API: (GET|POST|PATCH|DELETE) /models/[a-z-]+ -> (\d{3} [A-Za-z ]+|failed): ")
+CLEAR_ERROR = re.compile(
+    r"Enkrypt API: (GET|POST|PATCH|DELETE) /(models|guardrails|deployments|code-of-conduct)/[a-z-]+ "
+    r"-> (\d{3} [A-Za-z ]+|failed): "
+)
+UNCONFIRMED = re.compile(r"could not confirm that (model|guardrails policy|guardrail|deployment|code-of-conduct)")
 
 
-def _models(fault: str, version: str = "v1", prompt: str = "") -> list[dict[str, Any]]:
-    return [model_spec(f"m{i}", f"{fault}-{i}", version, prompt) for i in range(2)]
+def _stack(fault: str, version: str = "v1", edit: str = "", policy: str = "") -> Stack:
+    """Two models, two deployments naming them and one policy, a guardrail naming a code-of-conduct policy."""
+    stack = stack_spec(fault, edit=edit, version=version)
+    if policy:
+        stack["policies"][0]["name"] = policy
+    return stack
 
 
 def _assert_clear_failure(result: Any, secrets: list[str]) -> None:
     text = output_of(result)
-    assert CLEAR_ERROR.search(text) or "could not confirm that model" in text, (
+    assert CLEAR_ERROR.search(text) or UNCONFIRMED.search(text), (
         "a failed run must say which Enkrypt call failed and how:\n" + text
     )
     for secret in secrets:
@@ -111,42 +122,64 @@ class Cell:
     project: PulumiProject
     server: RunningServer
     fault: str
-    declared: list[dict[str, Any]]
+    declared: Stack
     proxy: RecordingProxy | None = None
     secrets: list[str] = field(default_factory=list)
 
 
-def _declare(cell: Cell, models: list[dict[str, Any]]) -> None:
-    cell.declared = models
-    cell.secrets += [f"sk-{m['name']}" for m in models]
-    write_models(cell.project, models)
+def _declare(cell: Cell, stack: Stack) -> None:
+    cell.declared = stack
+    cell.secrets += [f"sk-{m['name']}" for m in stack.get("models", [])]
+    write_models(cell.project, stack)
+
+
+def _renamed(stack: Stack) -> Stack:
+    """Every resource under a new Pulumi name, taking its object over (adopt_existing), as the export writes
+    it; what names another resource follows its new name."""
+    out: Stack = {}
+    for section, specs in stack.items():
+        out[section] = []
+        for spec in specs:
+            spec = {**spec, "resource": spec["resource"] + "-renamed", "adopt": True}
+            for ref in ("model", "policy", "coc"):
+                if ref in spec:
+                    spec[ref] += "-renamed"
+            out[section].append(spec)
+    return out
 
 
 def apply_step(cell: Cell, step: str) -> dict[str, Any]:
     """Change the program (or the server, out of band) as the step needs, switch the fault on, run the step
     until it succeeds, switch the fault off, then check the end state and the proxy's timings."""
+    began = time.monotonic()
     fault, server, log = cell.fault, cell.server, []
     verbs = ["up"]
     if step == "create":
-        _declare(cell, _models(fault))
-    elif step == "update":
-        _declare(cell, _models(fault, prompt="Answer in one sentence."))
-    elif step == "replace":
-        _declare(cell, _models(fault, version="v2", prompt=cell.declared[0]["prompt"]))
+        _declare(cell, _stack(fault))
+    elif step == "update":  # one modify of every object
+        _declare(cell, _stack(fault, edit=" Answer in one sentence."))
+    elif step == "replace":  # models replaced (new version), the policy too (new name): deployments modified
+        _declare(cell, _stack(fault, version="v2", edit=" Answer in one sentence.", policy=f"{fault}-policy-2"))
     elif step == "rename":
-        _declare(cell, [{**m, "resource": m["resource"] + "-renamed", "adopt": True} for m in cell.declared])
+        _declare(cell, _renamed(cell.declared))
     elif step == "refresh":
-        # Out of band: one model deleted, the other changed; refresh must see both, up restore both.
-        first, second = cell.declared
+        # Out of band: a model, a deployment and the code-of-conduct policy deleted, the other model and the
+        # policy changed; refresh must see all of it, up restore it.
+        first, second = cell.declared["models"]
         with EnkryptClient(server.url, API_KEY) as api:
             api.delete_model(first["name"], first["version"])
             body = api.get_model(second["name"], second["version"])
             changed = {k: body[k] for k in ("model_saved_name", "model_version", "model_config")}
             changed["model_config"] = {**changed["model_config"], "system_prompt": "edited in the console"}
             api.modify_model(second["name"], second["version"], changed)
+            api.delete(DEPLOYMENT, (cell.declared["deployments"][0]["name"],))
+            api.delete(COC_POLICY, (cell.declared["coc_policies"][0]["name"],))
+            policy = cell.declared["policies"][0]["name"]
+            held = api.get(POLICY, (policy,))
+            api.modify(POLICY, (policy,), {"name": policy, "description": "edited", "detectors": held["detectors"]})
         verbs = ["refresh", "up"]
     elif step == "delete":
-        cell.declared = []
+        cell.declared = {}
         verbs = ["destroy"]
     server.reset_stats()
     settings = dict(FAULTS[fault])
@@ -169,7 +202,7 @@ def apply_step(cell: Cell, step: str) -> dict[str, Any]:
     assert problems == [], "end state differs:\n" + "\n".join(problems)
 
     if cell.proxy is not None:
-        exchanges = [e for e in cell.proxy.model_exchanges() if e.sent >= fault_on]
+        exchanges = [e for e in cell.proxy.api_exchanges() if e.sent >= fault_on]
         checks, bad = retry_after_violations(exchanges)
         FIGURES.bump("retry_after_checks", checks)
         FIGURES.bump("retry_after_violations", len(bad))
@@ -180,7 +213,8 @@ def apply_step(cell: Cell, step: str) -> dict[str, Any]:
             FIGURES.bump("rpm_window_violations", len(window_bad))
             assert window_bad == [], window_bad
     FIGURES.bump("cases")
-    return {"step": step, "fault": fault, "log": log, "faults": stats["faults"]}
+    seconds = round(time.monotonic() - began, 1)  # printed: where the matrix's time goes
+    return {"step": step, "fault": fault, "seconds": seconds, "log": log, "faults": stats["faults"]}
 
 
 def _open_cell(tmp: Path, fault: str) -> tuple[Cell, list[Any]]:
@@ -222,7 +256,7 @@ def run_rpm_case(tmp: Path, step: str) -> dict[str, Any]:
     cell, closers = _open_cell(tmp, "rpm")
     try:
         if step != "create":
-            _declare(cell, _models("rpm"))
+            _declare(cell, _stack("rpm"))
             setup = run(cell.project, "up")
             assert setup.returncode == 0, output_of(setup)
         return apply_step(cell, step)

@@ -3,6 +3,12 @@ distinctive string, must appear nowhere: not in the exported state, not in anyth
 `--debug -v=9 --logtostderr` runs included), not in the provider host's stderr, not in an exception message;
 also when the server answers with an error that echoes the whole request (body and headers).
 
+The runs hold every kind: the model with the secrets, and a code-of-conduct policy, a guardrails policy, a
+guardrail naming the code-of-conduct policy and a deployment naming the model and the policy (through their
+outputs). Those kinds hold no secret of their own, but the model's must not leak through them: not through the
+deployment's outputs (it names the model), not through any lookup (``get_deployment`` and the others, both
+forms, every field exported and logged), not through an echoed error of their writes (the API key is a header).
+
 The echoing server is a loopback proxy in front of the local server that answers writes itself, with a 422 or
 a 500 whose ``message`` is the raw request.
 """
@@ -17,9 +23,12 @@ from typing import Any
 
 import grpc
 import pytest
+from pulumi.dynamic.dynamic import serialize_provider
 
 from pulumi_enkrypt import wire
 from pulumi_enkrypt.client import EnkryptClient, EnkryptError
+from pulumi_enkrypt.kinds import ALL_KINDS, DEPLOYMENT
+from pulumi_enkrypt.provider import DeploymentProvider
 from pulumi_enkrypt.server.process import start_server
 from support.bodies import model_body
 from support.cli import PulumiProject, output_of
@@ -128,28 +137,69 @@ class Scanner:
 
 PROGRAM = """
 import json
+import os
 
-from pulumi_enkrypt import Model
+import pulumi
+from pulumi_enkrypt import CodeOfConductPolicy, Deployment, Guardrail, GuardrailsPolicy, Model
 
-Model("hygiene", args=json.load(open("model.json")))
+m = Model("hygiene", args=json.load(open("model.json")))
+block = json.load(open("block.json")) if os.path.exists("block.json") else ["injection_attack"]
+coc = CodeOfConductPolicy("coc", name="hygiene-coc", rules=["Be polite."], policy_text="Support only.")
+policy = GuardrailsPolicy("policy", name="hygiene-policy", detectors={"injection_attack": {"enabled": True}})
+guard = Guardrail(
+    "guard", name="hygiene-guard", input={"policy_violation": {"enabled": True, "coc_policy_name": coc.name}}
+)
+deployment = Deployment(
+    "deployment",
+    name="hygiene-deployment",
+    model_saved_name=m.model_saved_name,
+    model_version=m.model_version,
+    input_guardrails_policy={"policy_name": policy.name, "enabled": True, "block": block},
+    output_guardrails_policy={"policy_name": guard.name, "enabled": True, "block": ["nsfw"]},
+)
+for name, resource in {"deployment": deployment, "policy": policy, "guardrail": guard, "coc": coc}.items():
+    pulumi.export(name, resource)  # every output
 """
 
-# The same model, read back by both lookups, every field of the results exported.
-PROGRAM_WITH_LOOKUPS = PROGRAM.replace("Model(", "m = Model(") + """
-import pulumi
-from pulumi_enkrypt import get_model, get_model_output
+# The same objects, read back by both forms of every lookup, every field of the results exported and logged.
+PROGRAM_WITH_LOOKUPS = (
+    PROGRAM
+    + """
+from pulumi_enkrypt import (
+    get_code_of_conduct_policy, get_code_of_conduct_policy_output, get_deployment, get_deployment_output,
+    get_guardrail, get_guardrail_output, get_guardrails_policy, get_guardrails_policy_output, get_model,
+    get_model_output,
+)
 
-found = get_model(m_name := json.load(open("model.json"))["model_saved_name"], "v1")
+found = get_model(json.load(open("model.json"))["model_saved_name"], "v1")
 pulumi.export("plain", {k: v for k, v in vars(found).items()})
 pulumi.log.info(f"looked up {found!r}")
 pulumi.export("output", get_model_output(m.model_saved_name, m.model_version).apply(lambda r: dict(vars(r))))
+plain = {
+    "deployment": get_deployment("hygiene-deployment"),
+    "policy": get_guardrails_policy("hygiene-policy"),
+    "guardrail": get_guardrail("hygiene-guard"),
+    "coc": get_code_of_conduct_policy("hygiene-coc"),
+}
+for name, result in plain.items():
+    pulumi.export(f"plain_{name}", dict(vars(result)))
+    pulumi.log.info(f"looked up {result!r}")
+outputs = {
+    "deployment": get_deployment_output(deployment.name),
+    "policy": get_guardrails_policy_output(policy.name),
+    "guardrail": get_guardrail_output(guard.name),
+    "coc": get_code_of_conduct_policy_output(coc.name),
+}
+for name, result in outputs.items():
+    pulumi.export(f"output_{name}", result.apply(lambda r: dict(vars(r))))
 """
+)
 
 
 def _echo(mode: dict[str, Any]) -> Any:
     def intercept(method: str, path: str, headers: Mapping[str, str], body: bytes) -> Any:
         status = mode.get("status")
-        if status is None or method not in ("POST", "PATCH") or not path.startswith("/models/"):
+        if status is None or method not in ("POST", "PATCH") or path.startswith("/_"):  # writes of every kind
             return None
         message = f"Invalid request {body.decode()} with headers {json.dumps(dict(headers))}"
         payload = {"message": message, "errors": [{"field": "model_config", "reason": message, "input": body.decode()}]}
@@ -194,6 +244,7 @@ def test_no_secret_anywhere(pulumi_cli: Path, tmp_path: Path, echo_setup: Any) -
     changed = json.loads(json.dumps(BODY))
     changed["model_config"]["system_prompt"] = "changed"
     (project.dir / "model.json").write_text(json.dumps(changed))
+    (project.dir / "block.json").write_text(json.dumps(["injection_attack", "pii"]))  # a deployment update too
     mode["status"] = 422
     step("up (update -> 422 echo)", "up", *yes, ok=False)
     step("up (update -> 422 echo) --debug -v=9", "up", *yes, *debug, ok=False)
@@ -232,7 +283,7 @@ def test_no_secret_anywhere(pulumi_cli: Path, tmp_path: Path, echo_setup: Any) -
     step("destroy --debug -v=9", "destroy", *yes, *debug)
     scanner.scan("stack export after destroy", json.dumps(project.export()))
     FIGURES.bump("cli_runs")
-    assert server.models() == []
+    assert {k.name: server.objects(k, API_KEY) for k in ALL_KINDS} == {k.name: [] for k in ALL_KINDS}
     FIGURES.bump("cases")
     assert scanner.found == [], "secrets leaked:\n" + "\n".join(scanner.found)
 
@@ -252,6 +303,24 @@ def test_no_secret_in_provider_errors_or_stderr(echo_setup: Any, status: int) ->
         scanner.scan(f"gRPC error of update ({status})", str(err.value.details()) + repr(err.value))
         stderr = host.close()
     scanner.scan(f"provider host stderr ({status})", stderr)
+
+    # A deployment's write answered with the echo: its body holds no secret, its headers the API key.
+    deployment = {
+        "name": "hygiene-deployment",
+        "model_saved_name": BODY["model_saved_name"],
+        "model_version": BODY["model_version"],
+        "input_guardrails_policy": {"policy_name": "p", "enabled": True},
+        "output_guardrails_policy": {"policy_name": "p", "enabled": True},
+    }
+    with ProviderHost(env={"ENKRYPTAI_MAX_ATTEMPTS": "2"}) as host:
+        host.pickled = serialize_provider(DeploymentProvider())
+        host.urn = f"urn:pulumi:test::project::{DEPLOYMENT.type_token}::d"
+        host.configure({"enkrypt:apiKey": API_KEY, "enkrypt:baseUrl": proxy.url})
+        with pytest.raises(grpc.RpcError) as err:
+            host.create(deployment)
+        scanner.scan(f"gRPC error of a deployment's create ({status})", str(err.value.details()) + repr(err.value))
+        stderr = host.close()
+    scanner.scan(f"provider host stderr, deployment ({status})", stderr)
 
     with EnkryptClient(proxy.url, API_KEY, max_attempts=2, backoff_base=0.01) as api:
         for call in (lambda: api.add_model(BODY), lambda: api.modify_model("hygiene", "v1", BODY)):

@@ -1,5 +1,6 @@
-"""Shared pieces of the fault tests: the session's figures, a Model program driven by a JSON file, what is wrong
-with the end state (server == declared == state), and a loopback recording proxy with checks of its timings.
+"""Shared pieces of the fault tests: the session's figures, a program of every kind driven by a JSON file, what is
+wrong with the end state (server == declared == state, kind by kind), and a loopback recording proxy with checks of
+its timings.
 
 The checks return what they found (a list of problems or violations); the test that calls them asserts."""
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from pulumi_enkrypt.kinds import ALL_KINDS, COC_POLICY, DEPLOYMENT, GUARDRAIL, MODEL, POLICY, Kind
 from pulumi_enkrypt.server.faults import FAULT_KINDS
 from pulumi_enkrypt.server.process import RunningServer
 from support.cli import MODEL_TYPE, PulumiProject, Result
@@ -76,12 +78,17 @@ def counted(result: Result) -> Result:
 
 # ----------------------------------------------------------------------------------------------- program
 
+# Every kind, driven by stack.json: {"models": [...], "coc_policies": [...], "policies": [...], "guardrails":
+# [...], "deployments": [...]}. A guardrail names its code-of-conduct policy and a deployment its model and
+# policy through their outputs, as users write it, so the engine orders creates and deletes by references.
 PROGRAM = """
 import json
 
-from pulumi_enkrypt import Model
+from pulumi_enkrypt import CodeOfConductPolicy, Deployment, Guardrail, GuardrailsPolicy, Model
 
-for m in json.load(open("models.json")):
+stack = json.load(open("stack.json"))
+models, policies, cocs = {}, {}, {}
+for m in stack.get("models", []):
     config = {
         "model_provider": "openai",
         "hosting_type": "External",
@@ -91,7 +98,7 @@ for m in json.load(open("models.json")):
         "rate_per_min": 20,
         "system_prompt": m.get("prompt", ""),
     }
-    Model(
+    models[m["resource"]] = Model(
         m["resource"],
         model_saved_name=m["name"],
         model_version=m["version"],
@@ -99,7 +106,61 @@ for m in json.load(open("models.json")):
         model_config=config,
         adopt_existing=m.get("adopt"),
     )
+for c in stack.get("coc_policies", []):
+    cocs[c["resource"]] = CodeOfConductPolicy(
+        c["resource"], name=c["name"], rules=c["rules"], policy_text=c["text"], adopt_existing=c.get("adopt")
+    )
+for p in stack.get("policies", []):
+    policies[p["resource"]] = GuardrailsPolicy(
+        p["resource"],
+        name=p["name"],
+        description=p["description"],
+        detectors={"injection_attack": {"enabled": True}, "pii": {"enabled": True, "entities": ["pii", "secrets"]}},
+        adopt_existing=p.get("adopt"),
+    )
+for g in stack.get("guardrails", []):
+    Guardrail(
+        g["resource"],
+        name=g["name"],
+        description=g["description"],
+        input={
+            "injection_attack": {"enabled": True},
+            "policy_violation": {"enabled": True, "coc_policy_name": cocs[g["coc"]].name, "need_explanation": True},
+        },
+        output={"nsfw": {"enabled": True}},
+        adopt_existing=g.get("adopt"),
+    )
+for d in stack.get("deployments", []):
+    model, policy = models[d["model"]], policies[d["policy"]]
+    Deployment(
+        d["resource"],
+        name=d["name"],
+        model_saved_name=model.model_saved_name,
+        model_version=model.model_version,
+        input_guardrails_policy={
+            "policy_name": policy.name, "enabled": True, "block": d["block"],
+            "additional_config": {"pii_redaction": False},
+        },
+        output_guardrails_policy={
+            "policy_name": policy.name, "enabled": True, "block": ["nsfw"],
+            "additional_config": {"hallucination": False, "adherence": False, "relevancy": False},
+        },
+        adopt_existing=d.get("adopt"),
+    )
 """
+
+# The key of each kind's list in stack.json.
+SECTIONS: dict[str, str] = {
+    MODEL.name: "models",
+    POLICY.name: "policies",
+    GUARDRAIL.name: "guardrails",
+    COC_POLICY.name: "coc_policies",
+    DEPLOYMENT.name: "deployments",
+}
+assert set(SECTIONS) == {k.name for k in ALL_KINDS}, "a kind the fault program does not declare"
+
+Stack = dict[str, list[dict[str, Any]]]
+"""What a fault program declares: kind section ("models", ...) -> specs (a "resource" name, the identity, ...)."""
 
 
 def model_spec(resource: str, name: str, version: str = "v1", prompt: str = "", adopt: bool | None = None) -> dict:
@@ -109,12 +170,58 @@ def model_spec(resource: str, name: str, version: str = "v1", prompt: str = "", 
     return spec
 
 
-def write_models(project: PulumiProject, models: Iterable[Mapping[str, Any]]) -> None:
-    (project.dir / "models.json").write_text(json.dumps(list(models), indent=1))
+def stack_spec(
+    prefix: str, models: int = 2, deployments: int = 2, edit: str = "", version: str = "v1", policies: int = 1
+) -> Stack:
+    """``models`` models and, around them, one code-of-conduct policy, ``policies`` guardrails policies, one
+    guardrail naming the code-of-conduct policy and ``deployments`` deployments, deployment i naming model
+    i % models and policy i % policies. ``edit`` is a text every kind carries in an updatable field (an update
+    changes every kind at once)."""
+    return {
+        "models": [model_spec(f"m{i}", f"{prefix}-{i}", version, edit) for i in range(models)],
+        "coc_policies": [
+            {
+                "resource": "coc",
+                "name": f"{prefix}-coc",
+                "rules": ["Be polite.", f"Never promise refunds.{edit}"],
+                "text": edit,
+            }
+        ],
+        "policies": [
+            {
+                "resource": "policy" if j == 0 else f"policy{j}",
+                "name": f"{prefix}-policy" + (f"-{j}" if j else ""),
+                "description": edit,
+            }
+            for j in range(policies)
+        ],
+        "guardrails": [{"resource": "guard", "name": f"{prefix}-guard", "description": edit, "coc": "coc"}],
+        "deployments": [
+            {
+                "resource": f"d{i}",
+                "name": f"{prefix}-deploy-{i}",
+                "model": f"m{i % models}",
+                "policy": "policy" if i % policies == 0 else f"policy{i % policies}",
+                "block": ["injection_attack", "pii"] if edit else ["injection_attack"],
+            }
+            for i in range(deployments)
+        ],
+    }
+
+
+def as_stack(declared: Stack | Iterable[Mapping[str, Any]]) -> Stack:
+    """A list of model specs (what the older tests declare) is a stack of models only."""
+    if isinstance(declared, Mapping):
+        return {section: [dict(s) for s in declared.get(section, [])] for section in SECTIONS.values()}
+    return {"models": [dict(m) for m in declared]}
+
+
+def write_models(project: PulumiProject, declared: Stack | Iterable[Mapping[str, Any]]) -> None:
+    (project.dir / "stack.json").write_text(json.dumps(as_stack(declared), indent=1))
 
 
 def new_project(
-    tmp: Path, server_url: str, api_key: str, models: Iterable[Mapping[str, Any]], **env: str
+    tmp: Path, server_url: str, api_key: str, declared: Stack | Iterable[Mapping[str, Any]], **env: str
 ) -> PulumiProject:
     """A project whose credentials come from the environment (no `config set` commands: each costs a CLI run)."""
     project = PulumiProject(
@@ -123,7 +230,7 @@ def new_project(
         env={"ENKRYPTAI_API_KEY": api_key, "ENKRYPTAI_BASE_URL": server_url, **env},
     )
     FIGURES.bump("cli_runs")  # stack init
-    write_models(project, models)
+    write_models(project, declared)
     return project
 
 
@@ -146,41 +253,61 @@ def run(project: PulumiProject, verb: str, *args: str, env: Mapping[str, str] | 
 
 
 def model_resources(project: PulumiProject) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The state's Model resources, and the whole deployment (the engine's word for a stack's state)."""
     exported = project.export()
     FIGURES.bump("cli_runs")
     deployment = exported["deployment"]
     return [r for r in deployment.get("resources") or [] if r["type"] == MODEL_TYPE], deployment
 
 
+def declared_identities(kind: Kind, specs: Iterable[Mapping[str, Any]]) -> Counter[tuple[str, ...]]:
+    """The identity of each spec of a kind: (name, version) for a model, (name,) for the others."""
+    if kind is MODEL:
+        return Counter((s["name"], s["version"]) for s in specs)
+    return Counter((s["name"],) for s in specs)
+
+
 def end_state_problems(
-    server: RunningServer, project: PulumiProject, declared: Iterable[Mapping[str, Any]], api_key: str | None = None
+    server: RunningServer,
+    project: PulumiProject,
+    declared: Stack | Iterable[Mapping[str, Any]],
+    api_key: str | None = None,
 ) -> list[str]:
-    """Everything wrong with the end state: the server must hold exactly the declared models, each once, and
-    the state must name exactly those, with the server's ids; no pending operations. The check and what it
-    found are counted in FIGURES."""
+    """Everything wrong with the end state, for every kind: the server must hold exactly the declared objects,
+    each once, and the state must name exactly those, with the server's ids; no pending operations. A kind
+    the test does not declare must be absent from both. The check and what it found are counted in FIGURES."""
     problems: list[str] = []
-    want = Counter((m["name"], m["version"]) for m in declared)
-    models = server.models(api_key)
-    have = Counter((m["model_saved_name"], m["model_version"]) for m in models)
-    for key in sorted(set(want) | set(have)):
-        if have[key] != want[key]:
-            what = "missing" if have[key] < want[key] else ("duplicated" if want[key] else "orphaned")
-            problems.append(f"server: {key} {what} (declared {want[key]}, held {have[key]})")
-    by_id = {f"{m['model_saved_name']}:{m['model_version']}": m for m in models}
-    resources, deployment = model_resources(project)
-    state_ids = Counter(r.get("id") for r in resources)
-    for id_, n in state_ids.items():
-        if n > 1:
-            problems.append(f"state: {id_} recorded {n} times")
-    for r in resources:
-        model = by_id.get(r.get("id", ""))
-        if model is None:
-            problems.append(f"state: {r.get('id')} ({r['urn']}) not on the server")
-        elif r["outputs"].get("model_id") != model["model_id"]:
-            problems.append(f"state: {r['id']} model_id {r['outputs'].get('model_id')} != server {model['model_id']}")
-    for id_ in by_id:
-        if id_ not in state_ids:
-            problems.append(f"server: {id_} not in state")
+    stack = as_stack(declared)
+    exported = project.export()
+    FIGURES.bump("cli_runs")
+    deployment = exported["deployment"]
+    resources = deployment.get("resources") or []
+    for kind in ALL_KINDS:
+        want = declared_identities(kind, stack.get(SECTIONS[kind.name], []))
+        objects = server.objects(kind, api_key)
+        have = Counter(kind.identity_of(o) for o in objects)
+        for key in sorted(set(want) | set(have)):
+            if have[key] != want[key]:
+                what = "missing" if have[key] < want[key] else ("duplicated" if want[key] else "orphaned")
+                problems.append(f"server: {kind.name} {key} {what} (declared {want[key]}, held {have[key]})")
+        by_id = {kind.resource_id(kind.identity_of(o)): o for o in objects}
+        mine = [r for r in resources if r["type"] == kind.type_token]
+        state_ids = Counter(r.get("id") for r in mine)
+        for id_, n in state_ids.items():
+            if n > 1:
+                problems.append(f"state: {kind.name} {id_} recorded {n} times")
+        for r in mine:
+            held = by_id.get(r.get("id", ""))
+            if held is None:
+                problems.append(f"state: {kind.name} {r.get('id')} ({r['urn']}) not on the server")
+            elif r["outputs"].get(kind.api.id_field) != held[kind.api.id_field]:
+                problems.append(
+                    f"state: {kind.name} {r['id']} {kind.api.id_field} {r['outputs'].get(kind.api.id_field)} "
+                    f"!= server {held[kind.api.id_field]}"
+                )
+        for id_ in by_id:
+            if id_ not in state_ids:
+                problems.append(f"server: {kind.name} {id_} not in state")
     if deployment.get("pending_operations"):
         problems.append(f"state: pending operations {deployment['pending_operations']}")
     FIGURES.bump("final_checks")
@@ -234,17 +361,11 @@ class RecordingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
-                fp = hashlib.sha256(
-                    "\n".join(
-                        [
-                            self.command,
-                            self.path,
-                            self.headers.get("X-Enkrypt-Model", ""),
-                            self.headers.get("X-Enkrypt-Model-Version", ""),
-                        ]
-                    ).encode()
-                    + body
-                ).hexdigest()[:16]
+                # The identity headers of every kind (X-Enkrypt-Model, X-Enkrypt-Policy, ...) name the object.
+                named = sorted(
+                    f"{k.lower()}={v}" for k, v in self.headers.items() if k.lower().startswith("x-enkrypt-")
+                )
+                fp = hashlib.sha256("\n".join([self.command, self.path, *named]).encode() + body).hexdigest()[:16]
                 answer = proxy.intercept(self.command, self.path, headers, body) if proxy.intercept else None
                 if answer is None:
                     try:
@@ -307,9 +428,11 @@ class RecordingProxy:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def model_exchanges(self) -> list[Exchange]:
+    def api_exchanges(self) -> list[Exchange]:
+        """The exchanges on the API of any kind (the server's admin paths left out)."""
+        prefixes = tuple({kind.api.add.rsplit("/", 1)[0] + "/" for kind in ALL_KINDS})
         with self._lock:
-            return [e for e in self.exchanges if e.path.startswith("/models/")]
+            return [e for e in self.exchanges if e.path.startswith(prefixes)]
 
 
 def retry_after_violations(exchanges: list[Exchange]) -> tuple[int, list[str]]:
