@@ -2,7 +2,8 @@
 Python SDK (sdk/python): a model, a code-of-conduct policy, a guardrails policy naming it, a guardrail and a
 deployment naming the model and the policy. Up, a no-change preview, a refresh without drift, an update of
 one field of the guardrail whose diff names only that field, `pulumi import` by name of a guardrail made
-outside Pulumi, and destroy (the server refuses deletes out of order)."""
+outside Pulumi, and destroy (the server refuses deletes out of order). The first preview, with the
+deployment's references still unknown, passes."""
 
 from __future__ import annotations
 
@@ -88,6 +89,9 @@ def test_every_kind_through_the_plugin(pulumi_cli: Path, tmp_path: Path, enkrypt
         f"name: e2e\nruntime: python\nplugins:\n  providers:\n    - name: enkrypt\n      path: {PLUGIN_DIR}\n"
     )
 
+    # The first preview: the deployment's references to the model and the policy are unknown yet.
+    first = project.preview()
+    assert re.search(r"^\s+\+ 6 to create$", first.stdout, re.M), first.stdout
     project.up()
     (deployment,) = k.by_name(server, DEPLOYMENT).values()
     assert (deployment["model_saved_name"], deployment["input_guardrails_policy"]["policy_name"]) == (
