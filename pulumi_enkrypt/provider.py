@@ -162,6 +162,11 @@ class KindProvider(dyn.ResourceProvider):
                 self._client = EnkryptClient.from_settings(self._settings())
             return self._client
 
+    def find(self, identity: tuple[str, ...]) -> dict[str, Any] | None:
+        """The object of this kind with ``identity`` as Enkrypt holds it (a fresh read), or None: what a
+        lookup served by another front end (the provider plugin's invoke) reads."""
+        return self._api().find(self.kind, identity)
+
     # -- local steps -------------------------------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> dyn.CheckResult:

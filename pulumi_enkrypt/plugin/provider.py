@@ -236,7 +236,7 @@ def _find(provider: KindProvider, kind: Kind, identity: tuple[str, ...]) -> dict
     computed, with its resource id."""
     from ..spec import unhoisted
 
-    found = provider._api().find(kind, identity)
+    found = provider.find(identity)
     if found is None:
         return None
     obj = unhoisted(found, kind)
