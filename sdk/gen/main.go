@@ -3,31 +3,43 @@
 // `pulumi package gen-sdk --language python` runs through the real Python language host, which this
 // project cannot fetch (see scripts/pulumi-cli).
 //
-//	go run . <schema.json> <output directory>
+// With a language argument it writes the TypeScript (nodejs) or Go SDK instead, with that release's
+// generator for the language, called as its language host calls it for `pulumi package add`.
+//
+//	go run . <schema.json> <output directory> [python|nodejs|go]
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/blang/semver"
+	gogen "github.com/pulumi/pulumi/pkg/v3/codegen/go"
+	"github.com/pulumi/pulumi/pkg/v3/codegen/nodejs"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/python"
 	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
 )
 
 func main() {
-	if len(os.Args) != 3 {
-		fmt.Fprintln(os.Stderr, "usage: gen <schema.json> <output directory>")
+	if len(os.Args) != 3 && len(os.Args) != 4 {
+		fmt.Fprintln(os.Stderr, "usage: gen <schema.json> <output directory> [python|nodejs|go]")
 		os.Exit(2)
 	}
-	if err := run(os.Args[1], os.Args[2]); err != nil {
+	language := "python" // the default, so the Python SDK's callers need no argument
+	if len(os.Args) == 4 {
+		language = os.Args[3]
+	}
+	if err := run(os.Args[1], os.Args[2], language); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(schemaPath, out string) error {
+func run(schemaPath, out, language string) error {
 	raw, err := os.ReadFile(schemaPath)
 	if err != nil {
 		return err
@@ -44,7 +56,7 @@ func run(schemaPath, out string) error {
 	if diags.HasErrors() {
 		return diags
 	}
-	files, err := python.GeneratePackage("pulumi-enkrypt-sdkgen", pkg, nil, nil)
+	files, err := generate(language, pkg)
 	if err != nil {
 		return err
 	}
@@ -61,4 +73,39 @@ func run(schemaPath, out string) error {
 		}
 	}
 	return nil
+}
+
+// generate runs the pinned release's generator for one language. The release has no C# generator (it
+// lives in pulumi-dotnet's language host), so dotnet is refused rather than imitated.
+func generate(language string, pkg *schema.Package) (map[string][]byte, error) {
+	const tool = "pulumi-enkrypt-sdkgen"
+	switch language {
+	case "python":
+		return python.GeneratePackage(tool, pkg, nil, nil)
+	case "nodejs":
+		// local=true: the shape `pulumi package add` writes (compiled by its postinstall script), so a
+		// program can depend on the directory itself.
+		return nodejs.GeneratePackage(tool, pkg, nil, nil, true, noPackages{schema.NewNullLoader()})
+	case "go":
+		return gogen.GeneratePackage(tool, pkg, nil)
+	case "dotnet":
+		return nil, fmt.Errorf("language dotnet: pulumi/pkg/v3 has no C# generator; it is in pulumi-dotnet's " +
+			"language host, which the Go proxy here does not serve")
+	default:
+		return nil, fmt.Errorf("language %q: want python, nodejs or go", language)
+	}
+}
+
+// noPackages is a reference loader for a schema that depends on no other package: asked for one, it
+// says so (the nodejs generator looks up the schema's dependencies, of which there are none).
+type noPackages struct{ schema.Loader }
+
+var errNoPackages = errors.New("the enkrypt schema depends on no other package")
+
+func (noPackages) LoadPackageReference(string, *semver.Version) (schema.PackageReference, error) {
+	return nil, errNoPackages
+}
+
+func (noPackages) LoadPackageReferenceV2(context.Context, *schema.PackageDescriptor) (schema.PackageReference, error) {
+	return nil, errNoPackages
 }
