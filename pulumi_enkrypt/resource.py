@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
-from typing import Any
+from types import ModuleType
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi.dynamic as dyn
@@ -31,14 +32,6 @@ from ._guardrail_resource import GuardrailResource
 from ._guardrails_policy_resource import GuardrailsPolicyResource
 from ._model_resource import ModelResource
 from .inputs import (
-    CodeOfConductPolicyArgs,
-    CodeOfConductPolicyArgsDict,
-    DeploymentArgs,
-    DeploymentArgsDict,
-    GuardrailArgs,
-    GuardrailArgsDict,
-    GuardrailsPolicyArgs,
-    GuardrailsPolicyArgsDict,
     ModelArgs,
     ModelArgsDict,
 )
@@ -252,23 +245,30 @@ class Model(ModelResource, module="enkrypt", name="Model"):
         return ModelProvider(), props, opts
 
 
-def _prepare_named(
-    kind: Kind,
-    provider: KindProvider,
-    check_required: Callable[[Mapping[str, Any], pulumi.ResourceOptions | None], None],
-    resource_name: str,
-    args: Any,
-    given: dict[str, Any],
-    opts: pulumi.ResourceOptions | None,
-) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
-    """``_prepare`` of a kind named by one ``name`` (every kind but the model)."""
-    props, opts = _prepare_kind(
-        kind, resource_name, args, given, opts, check_required=check_required, import_advice="", another="name"
-    )
-    return provider, props, opts
+class _Named:
+    """``_prepare`` of a kind named by one ``name`` (every kind but the model): the class says which kind,
+    provider and required-input check."""
+
+    _kind: ClassVar[Kind]
+    _kind_provider: ClassVar[type[KindProvider]]
+    _generated: ModuleType
+    """The kind's generated resource module (its ``check_required``)."""
+
+    def _prepare(
+        self,
+        resource_name: str,
+        args: Any,
+        given: dict[str, Any],
+        opts: pulumi.ResourceOptions | None,
+    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
+        check = self._generated.check_required
+        props, opts = _prepare_kind(
+            self._kind, resource_name, args, given, opts, check_required=check, import_advice="", another="name"
+        )
+        return self._kind_provider(), props, opts
 
 
-class GuardrailsPolicy(GuardrailsPolicyResource, module="enkrypt", name="GuardrailsPolicy"):
+class GuardrailsPolicy(_Named, GuardrailsPolicyResource, module="enkrypt", name="GuardrailsPolicy"):
     """An Enkrypt AI legacy guardrails policy (``/guardrails/add-policy``): which detectors run, with their
     settings, identified by its name.
 
@@ -278,18 +278,12 @@ class GuardrailsPolicy(GuardrailsPolicyResource, module="enkrypt", name="Guardra
     the schema (``_guardrails_policy_resource.GuardrailsPolicyResource``, generated).
     """
 
-    def _prepare(
-        self,
-        resource_name: str,
-        args: GuardrailsPolicyArgs | GuardrailsPolicyArgsDict | None,
-        given: dict[str, Any],
-        opts: pulumi.ResourceOptions | None,
-    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
-        check = _guardrails_policy_resource.check_required
-        return _prepare_named(POLICY, GuardrailsPolicyProvider(), check, resource_name, args, given, opts)
+    _kind = POLICY
+    _kind_provider = GuardrailsPolicyProvider
+    _generated = _guardrails_policy_resource
 
 
-class Guardrail(GuardrailResource, module="enkrypt", name="Guardrail"):
+class Guardrail(_Named, GuardrailResource, module="enkrypt", name="Guardrail"):
     """An Enkrypt AI guardrail (``/guardrails/add-guardrail``): the detectors run on prompts (``input``) and on
     responses (``output``), identified by its name.
 
@@ -297,18 +291,12 @@ class Guardrail(GuardrailResource, module="enkrypt", name="Guardrail"):
     ``modify-guardrail`` call with the full body. Detectors left out are disabled with Enkrypt's defaults.
     """
 
-    def _prepare(
-        self,
-        resource_name: str,
-        args: GuardrailArgs | GuardrailArgsDict | None,
-        given: dict[str, Any],
-        opts: pulumi.ResourceOptions | None,
-    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
-        check = _guardrail_resource.check_required
-        return _prepare_named(GUARDRAIL, GuardrailProvider(), check, resource_name, args, given, opts)
+    _kind = GUARDRAIL
+    _kind_provider = GuardrailProvider
+    _generated = _guardrail_resource
 
 
-class Deployment(DeploymentResource, module="enkrypt", name="Deployment"):
+class Deployment(_Named, DeploymentResource, module="enkrypt", name="Deployment"):
     """An Enkrypt AI deployment (``/deployments/add-deployment``): a named route of the AI proxy binding a saved
     model to an input and an output guardrails policy, identified by its name.
 
@@ -317,18 +305,12 @@ class Deployment(DeploymentResource, module="enkrypt", name="Deployment"):
     A change of ``name`` replaces the deployment; any other change is one ``modify-deployment`` call.
     """
 
-    def _prepare(
-        self,
-        resource_name: str,
-        args: DeploymentArgs | DeploymentArgsDict | None,
-        given: dict[str, Any],
-        opts: pulumi.ResourceOptions | None,
-    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
-        check = _deployment_resource.check_required
-        return _prepare_named(DEPLOYMENT, DeploymentProvider(), check, resource_name, args, given, opts)
+    _kind = DEPLOYMENT
+    _kind_provider = DeploymentProvider
+    _generated = _deployment_resource
 
 
-class CodeOfConductPolicy(CodeOfConductPolicyResource, module="enkrypt", name="CodeOfConductPolicy"):
+class CodeOfConductPolicy(_Named, CodeOfConductPolicyResource, module="enkrypt", name="CodeOfConductPolicy"):
     """An Enkrypt AI code-of-conduct policy (``/code-of-conduct/add-policy``): the rules a ``policy_violation``
     detector checks when its ``coc_policy_name`` names the policy, identified by its name.
 
@@ -336,12 +318,6 @@ class CodeOfConductPolicy(CodeOfConductPolicyResource, module="enkrypt", name="C
     policy; any other change is one ``modify-policy`` call with the full form.
     """
 
-    def _prepare(
-        self,
-        resource_name: str,
-        args: CodeOfConductPolicyArgs | CodeOfConductPolicyArgsDict | None,
-        given: dict[str, Any],
-        opts: pulumi.ResourceOptions | None,
-    ) -> tuple[dyn.ResourceProvider, dict[str, Any], pulumi.ResourceOptions | None]:
-        check = _code_of_conduct_policy_resource.check_required
-        return _prepare_named(COC_POLICY, CodeOfConductPolicyProvider(), check, resource_name, args, given, opts)
+    _kind = COC_POLICY
+    _kind_provider = CodeOfConductPolicyProvider
+    _generated = _code_of_conduct_policy_resource
