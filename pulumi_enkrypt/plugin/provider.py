@@ -21,8 +21,7 @@ from typing import Any, TypeVar
 import pulumi.dynamic as dyn
 from pulumi.provider.experimental import provider as p
 
-from .. import kinds as kinds_module
-from ..kinds import Kind
+from ..kinds import ALL_KINDS, Kind
 from ..provider import KindProvider
 from ..settings import CONFIG_KEYS, KEY_API_KEY, NAMESPACE
 from .values import plain, plain_map, wrap_map
@@ -37,17 +36,8 @@ _T = TypeVar("_T")
 
 
 def all_kinds() -> tuple[Kind, ...]:
-    """Every kind ``kinds.py`` declares: its tuple of all kinds when it has one, else each ``Kind`` it defines
-    (in declaration order, once each), so a new kind needs no change here."""
-    for name in ("KINDS", "ALL_KINDS"):
-        declared = getattr(kinds_module, name, None)
-        if isinstance(declared, (tuple, list)) and all(isinstance(k, Kind) for k in declared):
-            return tuple(declared)
-    found: dict[str, Kind] = {}
-    for value in vars(kinds_module).values():
-        if isinstance(value, Kind):
-            found.setdefault(value.name, value)
-    return tuple(found.values())
+    """Every kind ``kinds.py`` declares: a new kind needs no change here."""
+    return ALL_KINDS
 
 
 def resource_token(kind: Kind) -> str:
