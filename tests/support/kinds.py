@@ -1,0 +1,121 @@
+"""What the end-to-end tests of several kinds share: the local server's objects of a kind by name, its write
+requests, the order in which it saw requests (its access log), out-of-band calls on Enkrypt's official paths
+(what a console user or a script does), and what a CLI run's summary says."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from pulumi_enkrypt._api import form_fields, from_wire, to_wire
+from pulumi_enkrypt.kinds import Kind
+from pulumi_enkrypt.server.process import RunningServer, start_server
+
+from .cli import PulumiProject, Result
+from .server import E2E_API_KEY
+
+ACCESS_LOG = ("--access-log", "--log-level", "info")
+"""Server arguments that log each request, in the order served, to the log ``request_log`` reads."""
+
+_REQUEST_LINE = re.compile(r'"(GET|POST|PATCH|PUT|DELETE) (/[^ ?"]*)[^"]*" (\d{3})')
+
+
+def logging_server(tmp_path: Path) -> RunningServer:
+    """A fresh server like the ``enkrypt_server`` fixture's, logging every request (``request_log``)."""
+    return start_server(str(tmp_path / "enkrypt.sqlite"), [E2E_API_KEY], ACCESS_LOG)
+
+
+def request_log(server: RunningServer) -> list[tuple[str, str, int]]:
+    """(method, path, status) of each API request a ``logging_server`` served, in order; admin calls left out."""
+    found = [(m, p, int(s)) for m, p, s in _REQUEST_LINE.findall(server.log_text())]
+    return [entry for entry in found if not entry[1].startswith("/_emulator/")]
+
+
+def by_name(server: RunningServer, kind: Kind) -> dict[str, dict[str, Any]]:
+    """The server's objects of ``kind`` (a one-field identity) by name, as its list call answers."""
+    found: dict[str, dict[str, Any]] = {}
+    page = 1
+    while True:  # guardrails are listed a page at a time
+        with server.client() as http:
+            answer = http.get(kind.api.list, params={"page": page, "per_page": 100}).raise_for_status().json()
+        found.update({item[kind.identity[0]]: item for item in answer[kind.api.list_key]})
+        if not answer.get("pagination", {}).get("has_next"):
+            return found
+        page += 1
+
+
+def writes(server: RunningServer) -> dict[str, int]:
+    """The API requests that change something ("METHOD /path" -> count) since the last reset of the counters."""
+    requests: dict[str, int] = server.stats()["requests"]
+    return {k: v for k, v in requests.items() if v and not k.startswith("GET ") and " /_emulator/" not in k}
+
+
+def _headers(kind: Kind, name: str) -> dict[str, str]:
+    return {kind.api.identity_headers[kind.identity[0]]: name}
+
+
+def _send(http: httpx.Client, method: str, path: str, kind: Kind, body: Mapping[str, Any], **kw: Any) -> httpx.Response:
+    """A body the way the official SDK sends it for ``kind``: JSON, or form fields (a CoC policy)."""
+    wire = to_wire(kind, body)
+    if kind.api.body_encoding == "multipart":
+        return http.request(method, path, files={k: (None, v) for k, v in form_fields(wire).items()}, **kw)
+    return http.request(method, path, json=wire, **kw)
+
+
+def add(server: RunningServer, kind: Kind, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Create an object outside Pulumi; what the server saved."""
+    with server.client() as http:
+        saved: dict[str, Any] = _send(http, "POST", kind.api.add, kind, body).raise_for_status().json()["data"]
+    return saved
+
+
+def modify(server: RunningServer, kind: Kind, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """Change an object outside Pulumi with a full body (a modify is a full replace)."""
+    with server.client() as http:
+        answer = _send(http, "PATCH", kind.api.modify, kind, body, headers=_headers(kind, name))
+        saved: dict[str, Any] = answer.raise_for_status().json()["data"]
+    return saved
+
+
+def delete(server: RunningServer, kind: Kind, name: str) -> httpx.Response:
+    """Delete an object outside Pulumi; the answer, whatever its status."""
+    with server.client() as http:
+        return http.delete(kind.api.delete, headers=_headers(kind, name))
+
+
+def body_of(kind: Kind, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """What a client sends to make ``stored`` again: the server's own fields left out, rules as a list."""
+    held = from_wire(kind, stored)
+    return {k: v for k, v in held.items() if k in kind.facts.top_level_fields}
+
+
+def resources_by_type(project: PulumiProject) -> dict[str, dict[str, Any]]:
+    """The stack's Enkrypt resources in state by type token (each type at most once in these stacks); the
+    stack and the provider resources left out."""
+    return {r["type"]: r for r in project.resources() if not r["type"].startswith("pulumi:")}
+
+
+def unchanged(result: Result) -> bool:
+    """The run's summary names no change, only unchanged resources."""
+    text = result.stdout
+    block = text[text.rfind("Resources:") :]
+    return re.search(r"^\s+\d+ unchanged\s*$", block, re.M) is not None and not re.search(
+        r"^\s+(\+|-|~|\+-)\s*\d+ ", block, re.M
+    )
+
+
+def set_config(project: PulumiProject, values: Mapping[str, str]) -> Result:
+    """Set several plaintext config values with one CLI command."""
+    flags: list[str] = []
+    for key, value in values.items():
+        flags += ["--plaintext", f"{key}={value}"]
+    return project.run("config", "set-all", *flags)
+
+
+def positions(log: Iterable[tuple[str, str, int]], method: str, path: str) -> list[int]:
+    """Where in ``log`` the requests ``method path`` are."""
+    return [i for i, (m, p, _s) in enumerate(log) if m == method and p == path]
