@@ -477,10 +477,10 @@ FORMAT_CODE = '''
 def rule_line_problem(value: str) -> str | None:
     """Why ``value`` cannot be one rule of a code-of-conduct policy (the rules travel joined by newlines, and
     Enkrypt reads them back one per line), or None if it can."""
-    if "\\n" in value or "\\r" in value:
-        return "must be one line: the rules are sent joined by newlines"
     if not value.strip():
         return "must not be blank"
+    if value.splitlines() != [value]:  # any line break Enkrypt's reader may split at (\\v, \\x85, \\u2028, ...)
+        return "must be one line: the rules are sent joined by newlines"
     if value != value.strip():
         return "must not start or end with blanks (each rule is read back trimmed)"
     return None
