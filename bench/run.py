@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from pulumi_enkrypt.kinds import ALL_KINDS
 from pulumi_enkrypt.server.process import RunningServer, start_server
 from tests.support.cli import PYTHON, PulumiCommandError, PulumiProject, ensure_cli
 
@@ -51,6 +52,43 @@ for i in range(int(pulumi.Config().require("n"))):
             auth_data=enkrypt.AuthDataArgs(header_name="Authorization", header_prefix="Bearer",
                                            space_after_prefix=True),
             apikeys=[pulumi.Config().require_secret("togetherKey")], rate_per_min=20))
+"""
+
+
+# The mixed stack: M models, P guardrails policies, D deployments, deployment k naming model k % M and policy
+# k % P through their outputs (so the engine orders them: models and policies first, deployments after).
+MIXED_PROGRAM = """
+import pulumi
+import {module} as enkrypt
+
+n_models, n_policies, n_deployments = (int(x) for x in pulumi.Config().require("mixed").split(","))
+key = pulumi.Config().require_secret("togetherKey")
+models = [
+    enkrypt.Model(f"m{{i}}", model_saved_name=f"bench-{{i}}", model_version="v1", testing_for="foundationModels",
+        model_name="mistralai/Mixtral-8x7B-Instruct-v0.1", certifications=[],
+        model_config=enkrypt.ModelConfigArgs(model_provider="together", hosting_type="External",
+            endpoint=enkrypt.EndpointArgs(scheme="https", host="api.together.xyz", port=443, base_path="/v1"),
+            paths={{"completions": "/completions", "chat": "/chat/completions"}},
+            auth_data=enkrypt.AuthDataArgs(header_name="Authorization", header_prefix="Bearer",
+                                           space_after_prefix=True),
+            apikeys=[key], rate_per_min=20))
+    for i in range(n_models)
+]
+policies = [
+    enkrypt.GuardrailsPolicy(f"p{{j}}", name=f"bench-policy-{{j}}", description="Support chat",
+        detectors={{"injection_attack": {{"enabled": True}}, "pii": {{"enabled": True, "entities": ["pii", "secrets"]}},
+                   "policy_violation": {{"enabled": True, "policy_text": "Only flights.", "need_explanation": True}}}})
+    for j in range(n_policies)
+]
+for k in range(n_deployments):
+    model, policy = models[k % n_models], policies[k % n_policies]
+    enkrypt.Deployment(f"d{{k}}", name=f"bench-deployment-{{k}}",
+        model_saved_name=model.model_saved_name, model_version=model.model_version,
+        input_guardrails_policy={{"policy_name": policy.name, "enabled": True, "block": ["injection_attack"],
+                                 "additional_config": {{"pii_redaction": False}}}},
+        output_guardrails_policy={{"policy_name": policy.name, "enabled": True, "block": ["nsfw"],
+                                  "additional_config": {{"hallucination": False, "adherence": False,
+                                                         "relevancy": False}}}})
 """
 
 
@@ -145,6 +183,12 @@ def model_requests(server: RunningServer) -> dict[str, int]:
     return {k: v for k, v in reqs.items() if " /models/" in k}
 
 
+def api_requests(server: RunningServer) -> dict[str, int]:
+    """Requests to the API of any kind since the last reset (the server's admin paths left out)."""
+    reqs = server.stats()["requests"]
+    return {k: v for k, v in reqs.items() if v and not k.split(" ", 1)[1].startswith("/_")}
+
+
 # ------------------------------------------------------------------------------------------------------------
 # 1-4, 7: the engine
 # ------------------------------------------------------------------------------------------------------------
@@ -165,6 +209,7 @@ class EngineBench:
         self.cpu: dict[tuple[str, int, str, int], list[float]] = {}
         self.failures: list[str] = []
         self.state: dict[str, dict[str, Any]] = {}
+        self.count_requests: Callable[[RunningServer], dict[str, int]] = model_requests
 
     def project(self, impl: str, latency: int) -> PulumiProject:
         module, _ = IMPLS[impl]
@@ -191,7 +236,7 @@ class EngineBench:
         elapsed = time.perf_counter() - start
         self.times.setdefault((impl, latency, op, n), []).append(elapsed)
         self.cpu.setdefault((impl, latency, op, n), []).append(children_cpu() - cpu)
-        self.requests[(impl, latency, op, n)] = model_requests(self.server)
+        self.requests[(impl, latency, op, n)] = self.count_requests(self.server)
         key = (impl, latency, op, n)
         used = self.cpu[(impl, latency, op, n)][-1]
         say(f"  {impl:4} {op:8} N={n:<4} {latency:>3} ms  {elapsed:7.2f} s  cpu {used:6.2f} s  {self.requests[key]}")
@@ -220,6 +265,105 @@ class EngineBench:
             self.timed(impl, latency, "preview", n, lambda: project.preview(expect_no_changes=True))
             self.timed(impl, latency, "refresh", n, project.refresh)
         self.timed(impl, latency, "destroy", n, project.destroy)
+
+
+class MixedBench(EngineBench):
+    """The mixed stack (M models, P policies, D deployments naming them): up, no-change preview, refresh and
+    destroy, ours and the reference interleaved; requests counted on every kind's API."""
+
+    def __init__(self, server: RunningServer, root: Path, mix: tuple[int, int, int], latencies: list[int], reps: int):
+        super().__init__(server, root, [sum(mix)], latencies, reps)
+        self.mix = mix
+        self.count_requests = api_requests  # every kind's requests, not only the model API's
+
+    def project(self, impl: str, latency: int) -> PulumiProject:
+        module, _ = IMPLS[impl]
+        return PulumiProject(
+            self.root / f"mixed-{impl}-{latency}ms",
+            MIXED_PROGRAM.format(module=module),
+            config={"mixed": ",".join(map(str, self.mix)), "enkrypt:baseUrl": self.server.url},
+            secrets={"enkrypt:apiKey": API_KEY, "togetherKey": TOGETHER_KEY},
+            name=f"bench-mixed-{impl}",
+            pythonpath=[*self.ours_path, REPO] if impl == "ours" else [REPO],
+            timeout=1800,
+        )
+
+    def run(self) -> None:
+        n = sum(self.mix)
+        for latency in self.latencies:
+            self.server.admin_config(latency_ms=latency)
+            projects = {impl: self.project(impl, latency) for impl in IMPLS}
+            for rep in range(self.reps):
+                order = list(IMPLS) if rep % 2 == 0 else list(reversed(IMPLS))
+                for impl in order:
+                    for kind in ALL_KINDS:
+                        self.server.wipe(kind=kind)
+                    project = projects[impl]
+                    if not self.timed(impl, latency, "up", n, project.up):
+                        project.destroy(check=False)
+                        continue
+                    self.timed(impl, latency, "preview", n, lambda p=project: p.preview(expect_no_changes=True))
+                    self.timed(impl, latency, "refresh", n, project.refresh)
+                    self.timed(impl, latency, "destroy", n, project.destroy)
+
+
+def mixed_report(mixed: MixedBench) -> tuple[list[str], list[tuple[str, str, str, str]]]:
+    """Section 8 of the report and its headline rows."""
+    m, p, d = mixed.mix
+    n = sum(mixed.mix)
+    lines = [
+        f"\n## 8. Mixed stack: {m} models, {p} guardrails policies, {d} deployments (each naming a model "
+        "and a policy)\n"
+    ]
+    lines.append(
+        "Deployments name their model and policy through outputs, so the engine creates them after, and destroys "
+        "them before, what they name. Requests: every kind's API, counted by the server (`/_emulator/stats`).\n"
+    )
+    lines.append(
+        "| latency | op | ours s | ref s | ratio | CPU ours s | CPU ref s | CPU ratio | requests, ours | ref |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|")
+    headline: list[tuple[str, str, str, str]] = []
+
+    def reqs(impl: str, lat: int, op: str) -> str:
+        r = mixed.requests.get((impl, lat, op, n))
+        if r is None:
+            return "?"
+        return ", ".join(f"{k} {v}" for k, v in sorted(r.items())) or "none"
+
+    for op in ("up", "preview", "refresh", "destroy"):
+        ratios = []
+        for lat in mixed.latencies:
+            o, r = median(mixed.times.get(("ours", lat, op, n), [])), median(mixed.times.get(("ref", lat, op, n), []))
+            co = median(mixed.cpu.get(("ours", lat, op, n), []))
+            cr = median(mixed.cpu.get(("ref", lat, op, n), []))
+            ratios.append(o / r)
+            lines.append(
+                f"| {lat} ms | {op} | {o:.2f} | {r:.2f} | {o / r:.2f} | {co:.2f} | {cr:.2f} | {co / cr:.2f} | "
+                f"{reqs('ours', lat, op)} | {reqs('ref', lat, op)} |"
+            )
+        worst = max(ratios)
+        headline.append(
+            (f"mixed {m}/{p}/{d} {op}: ours/ref (worst)", f"{worst:.2f}", "<= 1.10", verdict(worst <= 1.10))
+        )
+    pre = [mixed.requests.get(("ours", lat, "preview", n)) for lat in mixed.latencies]
+    zero = all(x is not None and sum(x.values()) == 0 for x in pre)
+    headline.append(
+        (f"mixed {m}/{p}/{d} preview: requests to the server", "0" if zero else str(pre), "0", verdict(zero))
+    )
+    want = {"GET /models/get-model": m, "GET /guardrails/get-policy": p, "GET /deployments/get-deployment": d}
+    want = {k: v for k, v in want.items() if v}  # api_requests leaves out what was never asked
+    reads = [mixed.requests.get(("ours", lat, "refresh", n)) for lat in mixed.latencies]
+    exact = all(x == want for x in reads)
+    headline.append(
+        (
+            f"mixed {m}/{p}/{d} refresh: requests",
+            f"{n} reads, one per object" if exact else str(reads),
+            f"exactly {m}+{p}+{d} GET",
+            verdict(exact),
+        )
+    )
+    return lines, headline
 
 
 def state_size(exported: str, type_token: str) -> dict[str, Any]:
@@ -349,6 +493,7 @@ def verdict(ok: bool) -> str:
 
 def report(
     engine: EngineBench,
+    mixed: MixedBench | None,
     clients: dict[tuple[str, int], list[float]],
     startup: dict[str, list[float]],
     info: dict[str, str],
@@ -373,13 +518,13 @@ def report(
         return ", ".join(f"{k.split()[0]} {v}" for k, v in sorted(r.items())) or "none"
 
     add(f"# pulumi-enkrypt benchmark ({mode})\n")
-    command = "bash bench/run" + (" --quick" if mode == "quick" else "")
+    command = " ".join(["bash bench/run", *sys.argv[1:]])  # the options as given: a partial run says so
     add(
         f"Run {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} with `{command}`, "
         f"{elapsed / 60:.1f} min. Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + "."
     )
     if engine.ours_path:
-        add(f"**ours = the patched copy of pulumi_enkrypt in `{engine.ours_path[0]}`** (engine figures only).")
+        add(f"**ours = the copy of pulumi_enkrypt in `{engine.ours_path[0]}`** (engine and mixed-stack figures only).")
     add(f"Load average (1/5/15 min) before: {load[0]}; after: {load[1]}.")
     add(
         f"Repetitions: {engine.reps} per engine figure, run interleaved (ours, ref, then ref, ours), medians shown. "
@@ -389,147 +534,158 @@ def report(
 
     headline: list[tuple[str, str, str, str]] = []  # figure, value, target, verdict
 
-    add("## 1. `pulumi up` creating N models\n")
-    add(
-        "Wall seconds, and CPU seconds of the whole pulumi process tree (CLI, language host, program, provider; "
-        "the server excluded): the CPU ratio is robust to the machine's load, the wall ratio is the target.\n"
-    )
-    add(
-        "| latency | N | ours s | ref s | ratio | CPU ours s | CPU ref s | CPU ratio | floor N*lat/4 s | ours/floor "
-        "| ref/floor | requests (ours / ref) |"
-    )
-    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    up_ratios: list[float] = []
-    floor_ratios: list[float] = []
-    for lat in engine.latencies:
-        for n in engine.sizes:
-            o, r = med("ours", lat, "up", n), med("ref", lat, "up", n)
-            ratio = o / r
-            up_ratios.append(ratio)
-            floor = n * lat / 1000 / WORKERS
-            fl = f"{floor:.2f}" if lat else "-"
-            of = f"{o / floor:.2f}" if lat else "-"
-            rf = f"{r / floor:.2f}" if lat else "-"
-            if lat:
-                floor_ratios.append(o / floor)
-            co, cr = cpu("ours", lat, "up", n), cpu("ref", lat, "up", n)
-            add(
-                f"| {lat} ms | {n} | {o:.2f} | {r:.2f} | {ratio:.2f} | {co:.2f} | {cr:.2f} | {co / cr:.2f} | {fl} | "
-                f"{of} | {rf} | "
-                f"{reqs('ours', lat, 'up', n)} / {reqs('ref', lat, 'up', n)} |"
-            )
-    headline.append(
-        ("up: ours/ref (worst over N and latency)", f"{max(up_ratios):.2f}", "<= 1.10", verdict(max(up_ratios) <= 1.10))
-    )
-    if floor_ratios:
-        headline.append(
-            (
-                "up with latency: ours/floor (worst)",
-                f"{max(floor_ratios):.2f}",
-                "<= 1.25",
-                verdict(max(floor_ratios) <= 1.25),
-            )
-        )
-
-    big = max(engine.sizes)
-    add(f"\n## 2-3. No-change preview, refresh, destroy of N = {big}\n")
-    add(
-        "| latency | op | ours s | ref s | ratio | CPU ours s | CPU ref s | CPU ratio | model API requests, ours "
-        "| ref |"
-    )
-    add("|---|---|---|---|---|---|---|---|---|---|")
-    for op in ("preview", "refresh", "destroy"):
-        ratios = []
-        for lat in engine.latencies:
-            o, r = med("ours", lat, op, big), med("ref", lat, op, big)
-            ratios.append(o / r)
-            co, cr = cpu("ours", lat, op, big), cpu("ref", lat, op, big)
-            add(
-                f"| {lat} ms | {op} | {o:.2f} | {r:.2f} | {o / r:.2f} | {co:.2f} | {cr:.2f} | {co / cr:.2f} | "
-                f"{reqs('ours', lat, op, big)} | "
-                f"{reqs('ref', lat, op, big)} |"
-            )
-        worst = max(ratios)
-        headline.append((f"{op} {big}: ours/ref (worst)", f"{worst:.2f}", "<= 1.10", verdict(worst <= 1.10)))
-    pre = [engine.requests.get(("ours", lat, "preview", big)) for lat in engine.latencies]
-    zero = all(p is not None and sum(p.values()) == 0 for p in pre)
-    headline.append((f"preview {big}: requests to the server", "0" if zero else str(pre), "0", verdict(zero)))
-    ref_reads = [engine.requests.get(("ours", lat, "refresh", big)) for lat in engine.latencies]
-    exact = all(r == {"GET /models/get-model": big} for r in ref_reads)
-    headline.append(
-        (
-            f"refresh {big}: requests",
-            "200 reads" if exact and big == 200 else str(ref_reads),
-            f"exactly {big} GET",
-            verdict(exact),
-        )
-    )
-
-    add("\n## 4. State size (`pulumi stack export`, resources of the type only, bytes per resource)\n")
-    add(
-        "Each resource holds its inputs AND its outputs (the inputs again plus server fields), plus engine metadata "
-        "(urn, parent, provider, propertyDependencies, timestamps, sourcePosition and stackTrace).\n"
-    )
-    add(
-        "| | whole resource | declared inputs (JSON) | whole/declared | inputs | inputs/declared | outputs | "
-        "engine metadata (of which stackTrace) | secret ciphertext | `__provider` | `__provider` secret? | "
-        "key in clear? |"
-    )
-    add("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for impl in IMPLS:
-        s = engine.state.get(impl)
-        if not s:
-            add(f"| {impl} | ? |" + " |" * 10)
-            continue
+    if engine.times:  # skipped with --skip engine
+        add("## 1. `pulumi up` creating N models\n")
         add(
-            f"| {impl} | {s['per_resource']:.0f} | {s['declared']:.0f} | {s['per_resource'] / s['declared']:.2f} | "
-            f"{s['inputs']:.0f} | {s['inputs'] / s['declared']:.2f} | {s['outputs']:.0f} | "
-            f"{s['metadata']:.0f} ({s['stack_trace']:.0f}) | {s['ciphertext']:.0f} | {s['provider']} | "
-            f"{'yes' if s['provider_secret'] else 'no'} | {'**yes**' if s['leaked'] else 'no'} |"
+            "Wall seconds, and CPU seconds of the whole pulumi process tree (CLI, language host, program, provider; "
+            "the server excluded): the CPU ratio is robust to the machine's load, the wall ratio is the target.\n"
         )
-    s = engine.state.get("ours")
-    if s:
+        add(
+            "| latency | N | ours s | ref s | ratio | CPU ours s | CPU ref s | CPU ratio | floor N*lat/4 s "
+            "| ours/floor | ref/floor | requests (ours / ref) |"
+        )
+        add("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        up_ratios: list[float] = []
+        floor_ratios: list[float] = []
+        for lat in engine.latencies:
+            for n in engine.sizes:
+                o, r = med("ours", lat, "up", n), med("ref", lat, "up", n)
+                ratio = o / r
+                up_ratios.append(ratio)
+                floor = n * lat / 1000 / WORKERS
+                fl = f"{floor:.2f}" if lat else "-"
+                of = f"{o / floor:.2f}" if lat else "-"
+                rf = f"{r / floor:.2f}" if lat else "-"
+                if lat:
+                    floor_ratios.append(o / floor)
+                co, cr = cpu("ours", lat, "up", n), cpu("ref", lat, "up", n)
+                add(
+                    f"| {lat} ms | {n} | {o:.2f} | {r:.2f} | {ratio:.2f} | {co:.2f} | {cr:.2f} | {co / cr:.2f} "
+                    f"| {fl} | {of} | {rf} | "
+                    f"{reqs('ours', lat, 'up', n)} / {reqs('ref', lat, 'up', n)} |"
+                )
         headline.append(
             (
-                "state: whole resource / declared inputs",
-                f"{s['per_resource'] / s['declared']:.2f}x",
-                "<= 1.5x",
-                verdict(s["per_resource"] / s["declared"] <= 1.5),
+                "up: ours/ref (worst over N and latency)",
+                f"{max(up_ratios):.2f}",
+                "<= 1.10",
+                verdict(max(up_ratios) <= 1.10),
             )
         )
-        headline.append(
-            (
-                "state: stored inputs / declared inputs",
-                f"{s['inputs'] / s['declared']:.2f}x",
-                "<= 1.5x",
-                verdict(s["inputs"] / s["declared"] <= 1.5),
+        if floor_ratios:
+            headline.append(
+                (
+                    "up with latency: ours/floor (worst)",
+                    f"{max(floor_ratios):.2f}",
+                    "<= 1.25",
+                    verdict(max(floor_ratios) <= 1.25),
+                )
             )
-        )
-        r = engine.state.get("ref")
-        if r:
-            headline.append(("state bytes/resource ours/ref", f"{s['per_resource'] / r['per_resource']:.2f}", "-", "-"))
 
-    add("\n## 5. Client alone: get-model over loopback (calls/s, higher is better)\n")
-    add("bare httpx = one `httpx.Client.get` per call, no checks: the floor of any httpx-based client.\n")
-    add("| threads | ours (EnkryptClient) | enkryptai-sdk ModelClient (urllib3) | bare httpx | ours/sdk | ours/httpx |")
-    add("|---|---|---|---|---|---|")
-    worst = float("inf")
-    for threads in (1, 8):
-        o, k = median(clients.get(("ours", threads), [])), median(clients.get(("sdk", threads), []))
-        h = median(clients.get(("httpx", threads), []))
-        worst = min(worst, o / k)
-        add(f"| {threads} | {o:.0f} | {k:.0f} | {h:.0f} | {o / k:.2f} | {o / h:.2f} |")
-    if clients:
+        big = max(engine.sizes)
+        add(f"\n## 2-3. No-change preview, refresh, destroy of N = {big}\n")
+        add(
+            "| latency | op | ours s | ref s | ratio | CPU ours s | CPU ref s | CPU ratio | model API requests, ours "
+            "| ref |"
+        )
+        add("|---|---|---|---|---|---|---|---|---|---|")
+        for op in ("preview", "refresh", "destroy"):
+            ratios = []
+            for lat in engine.latencies:
+                o, r = med("ours", lat, op, big), med("ref", lat, op, big)
+                ratios.append(o / r)
+                co, cr = cpu("ours", lat, op, big), cpu("ref", lat, op, big)
+                add(
+                    f"| {lat} ms | {op} | {o:.2f} | {r:.2f} | {o / r:.2f} | {co:.2f} | {cr:.2f} | {co / cr:.2f} | "
+                    f"{reqs('ours', lat, op, big)} | "
+                    f"{reqs('ref', lat, op, big)} |"
+                )
+            worst = max(ratios)
+            headline.append((f"{op} {big}: ours/ref (worst)", f"{worst:.2f}", "<= 1.10", verdict(worst <= 1.10)))
+        pre = [engine.requests.get(("ours", lat, "preview", big)) for lat in engine.latencies]
+        zero = all(p is not None and sum(p.values()) == 0 for p in pre)
+        headline.append((f"preview {big}: requests to the server", "0" if zero else str(pre), "0", verdict(zero)))
+        ref_reads = [engine.requests.get(("ours", lat, "refresh", big)) for lat in engine.latencies]
+        exact = all(r == {"GET /models/get-model": big} for r in ref_reads)
+        headline.append(
+            (
+                f"refresh {big}: requests",
+                "200 reads" if exact and big == 200 else str(ref_reads),
+                f"exactly {big} GET",
+                verdict(exact),
+            )
+        )
+
+        add("\n## 4. State size (`pulumi stack export`, resources of the type only, bytes per resource)\n")
+        add(
+            "Each resource holds its inputs AND its outputs (the inputs again plus server fields), plus engine "
+            "metadata (urn, parent, provider, propertyDependencies, timestamps, sourcePosition and stackTrace).\n"
+        )
+        add(
+            "| | whole resource | declared inputs (JSON) | whole/declared | inputs | inputs/declared | outputs | "
+            "engine metadata (of which stackTrace) | secret ciphertext | `__provider` | `__provider` secret? | "
+            "key in clear? |"
+        )
+        add("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        for impl in IMPLS:
+            s = engine.state.get(impl)
+            if not s:
+                add(f"| {impl} | ? |" + " |" * 10)
+                continue
+            add(
+                f"| {impl} | {s['per_resource']:.0f} | {s['declared']:.0f} | {s['per_resource'] / s['declared']:.2f} | "
+                f"{s['inputs']:.0f} | {s['inputs'] / s['declared']:.2f} | {s['outputs']:.0f} | "
+                f"{s['metadata']:.0f} ({s['stack_trace']:.0f}) | {s['ciphertext']:.0f} | {s['provider']} | "
+                f"{'yes' if s['provider_secret'] else 'no'} | {'**yes**' if s['leaked'] else 'no'} |"
+            )
+        s = engine.state.get("ours")
+        if s:
+            headline.append(
+                (
+                    "state: whole resource / declared inputs",
+                    f"{s['per_resource'] / s['declared']:.2f}x",
+                    "<= 1.5x",
+                    verdict(s["per_resource"] / s["declared"] <= 1.5),
+                )
+            )
+            headline.append(
+                (
+                    "state: stored inputs / declared inputs",
+                    f"{s['inputs'] / s['declared']:.2f}x",
+                    "<= 1.5x",
+                    verdict(s["inputs"] / s["declared"] <= 1.5),
+                )
+            )
+            r = engine.state.get("ref")
+            if r:
+                headline.append(
+                    ("state bytes/resource ours/ref", f"{s['per_resource'] / r['per_resource']:.2f}", "-", "-")
+                )
+
+    if clients:  # skipped with --skip client
+        add("\n## 5. Client alone: get-model over loopback (calls/s, higher is better)\n")
+        add("bare httpx = one `httpx.Client.get` per call, no checks: the floor of any httpx-based client.\n")
+        add(
+            "| threads | ours (EnkryptClient) | enkryptai-sdk ModelClient (urllib3) | bare httpx | ours/sdk "
+            "| ours/httpx |"
+        )
+        add("|---|---|---|---|---|---|")
+        worst = float("inf")
+        for threads in (1, 8):
+            o, k = median(clients.get(("ours", threads), [])), median(clients.get(("sdk", threads), []))
+            h = median(clients.get(("httpx", threads), []))
+            worst = min(worst, o / k)
+            add(f"| {threads} | {o:.0f} | {k:.0f} | {h:.0f} | {o / k:.2f} | {o / h:.2f} |")
         headline.append(
             ("client get-model: ours/sdk throughput (worst)", f"{worst:.2f}", ">= 1.00", verdict(worst >= 1))
         )
 
-    add("\n## 6. Start-up: fresh interpreter, median wall time\n")
-    p, e = median(startup["pulumi"]), median(startup["pulumi_enkrypt"])
-    add("| `import pulumi` | `import pulumi_enkrypt` | difference |")
-    add("|---|---|---|")
-    add(f"| {p * 1000:.0f} ms | {e * 1000:.0f} ms | {(e - p) * 1000:+.0f} ms |")
-    if startup["pulumi"]:
+    if startup["pulumi"]:  # skipped with --skip startup
+        add("\n## 6. Start-up: fresh interpreter, median wall time\n")
+        p, e = median(startup["pulumi"]), median(startup["pulumi_enkrypt"])
+        add("| `import pulumi` | `import pulumi_enkrypt` | difference |")
+        add("|---|---|---|")
+        add(f"| {p * 1000:.0f} ms | {e * 1000:.0f} ms | {(e - p) * 1000:+.0f} ms |")
         headline.append(
             (
                 "import pulumi_enkrypt - import pulumi",
@@ -539,58 +695,65 @@ def report(
             )
         )
 
-    add("\n## 7. Growth: seconds per model across N\n")
-    add(
-        "t/N includes the fixed cost of each run (CLI, program and provider start); marginal = "
-        "(t(N) - t(previous N)) / (N - previous N), the cost of one more model. "
-        "(wall) rows are wall seconds, (CPU) rows the CPU seconds of the "
-        "pulumi process tree, which the machine's load disturbs less.\n"
-    )
-    add(
-        "| latency | impl | "
-        + " | ".join(f"t/N N={n}" for n in engine.sizes)
-        + " | "
-        + " | ".join(f"marginal {a}->{b}" for a, b in zip(engine.sizes, engine.sizes[1:], strict=False))
-        + " | marginal max/min |"
-    )
-    add("|---|---|" + "---|" * (2 * len(engine.sizes)))
-    spreads: dict[tuple[str, str], list[float]] = {}
-    for metric, get in (("wall", med), ("CPU", cpu)):
-        for lat in engine.latencies:
-            for impl in IMPLS:
-                per = [get(impl, lat, "up", n) / n for n in engine.sizes]
-                marg = [
-                    (get(impl, lat, "up", b) - get(impl, lat, "up", a)) / (b - a)
-                    for a, b in zip(engine.sizes, engine.sizes[1:], strict=False)
-                ]
-                spread = max(marg) / min(marg) if marg and min(marg) > 0 else float("nan")
-                spreads.setdefault((metric, impl), []).append(spread)
-                add(
-                    f"| {lat} ms | {impl} ({metric}) | "
-                    + " | ".join(f"{x * 1000:.0f} ms" for x in per)
-                    + " | "
-                    + " | ".join(f"{x * 1000:.0f} ms" for x in marg)
-                    + f" | {spread:.2f} |"
-                )
-    for metric in ("wall", "CPU"):
-        w, r = max(spreads.get((metric, "ours"), [math.nan])), max(spreads.get((metric, "ref"), [math.nan]))
-        headline.append(
-            (
-                f"growth ({metric}): marginal s/model max/min, worst",
-                f"{w:.2f} (ref {r:.2f})",
-                "<= 1.20",
-                verdict(w <= 1.20),
-            )
+    if engine.times:  # skipped with --skip engine
+        add("\n## 7. Growth: seconds per model across N\n")
+        add(
+            "t/N includes the fixed cost of each run (CLI, program and provider start); marginal = "
+            "(t(N) - t(previous N)) / (N - previous N), the cost of one more model. "
+            "(wall) rows are wall seconds, (CPU) rows the CPU seconds of the "
+            "pulumi process tree, which the machine's load disturbs less.\n"
         )
+        add(
+            "| latency | impl | "
+            + " | ".join(f"t/N N={n}" for n in engine.sizes)
+            + " | "
+            + " | ".join(f"marginal {a}->{b}" for a, b in zip(engine.sizes, engine.sizes[1:], strict=False))
+            + " | marginal max/min |"
+        )
+        add("|---|---|" + "---|" * (2 * len(engine.sizes)))
+        spreads: dict[tuple[str, str], list[float]] = {}
+        for metric, get in (("wall", med), ("CPU", cpu)):
+            for lat in engine.latencies:
+                for impl in IMPLS:
+                    per = [get(impl, lat, "up", n) / n for n in engine.sizes]
+                    marg = [
+                        (get(impl, lat, "up", b) - get(impl, lat, "up", a)) / (b - a)
+                        for a, b in zip(engine.sizes, engine.sizes[1:], strict=False)
+                    ]
+                    spread = max(marg) / min(marg) if marg and min(marg) > 0 else float("nan")
+                    spreads.setdefault((metric, impl), []).append(spread)
+                    add(
+                        f"| {lat} ms | {impl} ({metric}) | "
+                        + " | ".join(f"{x * 1000:.0f} ms" for x in per)
+                        + " | "
+                        + " | ".join(f"{x * 1000:.0f} ms" for x in marg)
+                        + f" | {spread:.2f} |"
+                    )
+        for metric in ("wall", "CPU"):
+            w, r = max(spreads.get((metric, "ours"), [math.nan])), max(spreads.get((metric, "ref"), [math.nan]))
+            headline.append(
+                (
+                    f"growth ({metric}): marginal s/model max/min, worst",
+                    f"{w:.2f} (ref {r:.2f})",
+                    "<= 1.20",
+                    verdict(w <= 1.20),
+                )
+            )
+
+    if mixed is not None and mixed.times:
+        section, rows = mixed_report(mixed)
+        lines += section
+        headline += rows
 
     add("\n## Headline\n")
     add("| figure | value | target | |")
     add("|---|---|---|---|")
     for row in headline:
         add("| " + " | ".join(row) + " |")
-    if engine.failures:
+    failures = engine.failures + (mixed.failures if mixed is not None else [])
+    if failures:
         add("\n## Failures\n")
-        for f in engine.failures:
+        for f in failures:
             add("```\n" + f + "\n```")
     return "\n".join(lines) + "\n"
 
@@ -605,7 +768,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--latencies", default="0,100", help="added server latency in ms, comma-separated")
     ap.add_argument("--out", help="where to write the table (default bench/RESULTS.md, quick: bench/RESULTS-quick.md)")
     ap.add_argument("--ours-path", help="a directory holding a patched pulumi_enkrypt to benchmark as ours")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: engine, client, startup")
+    ap.add_argument("--skip", default="", help="comma-separated parts to skip: engine, mixed, client, startup")
+    ap.add_argument(
+        "--mixed",
+        help="the mixed stack: MODELS,POLICIES,DEPLOYMENTS (default 100,20,100; quick: 10,2,10)",
+    )
     args = ap.parse_args(argv)
 
     quick = args.quick
@@ -614,6 +781,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     latencies = [int(x) for x in args.latencies.split(",")]
     out = Path(args.out) if args.out else REPO / "bench" / ("RESULTS-quick.md" if quick else "RESULTS.md")
     skip = set(filter(None, args.skip.split(",")))
+    mix_text = args.mixed or ("10,2,10" if quick else "100,20,100")
+    m, p, d = (int(x) for x in mix_text.split(","))
+    if min(m, p) < 1 or d < 0:
+        ap.error("--mixed needs at least one model and one policy")
 
     ensure_cli()
     info = machine()
@@ -630,16 +801,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             if "engine" not in skip:
                 say("== engine: up / preview / refresh / destroy")
                 engine.run()
+            mixed = MixedBench(server, root, (m, p, d), latencies, reps)
+            mixed.ours_path = engine.ours_path
+            if "mixed" not in skip:
+                say(f"== mixed stack: {m} models, {p} policies, {d} deployments")
+                mixed.run()
             say("== client: get-model")
             clients = {} if "client" in skip else client_bench(server, 200 if quick else 2000, 1 if quick else 2)
         say("== start-up")
         startup = {"pulumi": [], "pulumi_enkrypt": []} if "startup" in skip else startup_bench(5 if quick else 15)
     elapsed = time.perf_counter() - began
-    text = report(engine, clients, startup, info, (load_before, loadavg()), "quick" if quick else "full", elapsed)
+    text = report(
+        engine, mixed, clients, startup, info, (load_before, loadavg()), "quick" if quick else "full", elapsed
+    )
     out.write_text(text)
     print(text)
     say(f"written to {out}")
-    return 1 if engine.failures else 0
+    return 1 if engine.failures or mixed.failures else 0
 
 
 if __name__ == "__main__":
