@@ -93,16 +93,24 @@ def _assert_clear_failure(result: Any, secrets: list[str]) -> None:
 
 
 def _run_until_ok(
-    project: PulumiProject, server: RunningServer, verb: str, fault: str, secrets: list[str], log: list[str]
+    project: PulumiProject,
+    server: RunningServer,
+    verb: str,
+    fault: str,
+    secrets: list[str],
+    log: list[str],
+    run_starts: list[float],
 ) -> None:
     """Run once with the first-run budget; on failure (clear message asserted) again with the fault still on;
     on a second failure once more after switching the fault off. The last run must succeed."""
+    run_starts.append(time.monotonic())
     first = run(project, verb, env=FIRST_RUN_ENV.get(fault))
     if first.returncode == 0:
         log.append(f"{verb}: ok")
         return
     _assert_clear_failure(first, secrets)
     FIGURES.bump("failed_runs")
+    run_starts.append(time.monotonic())
     second = run(project, verb)
     if second.returncode == 0:
         log.append(f"{verb}: failed clearly, ok on re-run with the fault on")
@@ -110,6 +118,7 @@ def _run_until_ok(
     _assert_clear_failure(second, secrets)
     FIGURES.bump("failed_runs")
     server.admin_config(**FAULTS_OFF)
+    run_starts.append(time.monotonic())
     third = run(project, verb)
     assert third.returncode == 0, f"`pulumi {verb}` still fails after the fault ended:\n{output_of(third)}"
     log.append(f"{verb}: failed clearly twice, ok once the fault ended")
@@ -125,6 +134,7 @@ class Cell:
     declared: Stack
     proxy: RecordingProxy | None = None
     secrets: list[str] = field(default_factory=list)
+    run_starts: list[float] = field(default_factory=list)  # when each CLI run under a fault began
 
 
 def _declare(cell: Cell, stack: Stack) -> None:
@@ -188,7 +198,7 @@ def apply_step(cell: Cell, step: str) -> dict[str, Any]:
     server.admin_config(**settings)
     fault_on = time.monotonic()
     for verb in verbs:
-        _run_until_ok(cell.project, server, verb, fault, cell.secrets, log)
+        _run_until_ok(cell.project, server, verb, fault, cell.secrets, log, cell.run_starts)
     server.admin_config(**FAULTS_OFF)
     stats = server.stats()
     FIGURES.add_faults(stats["faults"])
@@ -203,7 +213,7 @@ def apply_step(cell: Cell, step: str) -> dict[str, Any]:
 
     if cell.proxy is not None:
         exchanges = [e for e in cell.proxy.api_exchanges() if e.sent >= fault_on]
-        checks, bad = retry_after_violations(exchanges)
+        checks, bad = retry_after_violations(exchanges, cell.run_starts)
         FIGURES.bump("retry_after_checks", checks)
         FIGURES.bump("retry_after_violations", len(bad))
         assert bad == [], bad

@@ -435,9 +435,14 @@ class RecordingProxy:
             return [e for e in self.exchanges if e.path.startswith(prefixes)]
 
 
-def retry_after_violations(exchanges: list[Exchange]) -> tuple[int, list[str]]:
+def retry_after_violations(exchanges: list[Exchange], run_starts: Iterable[float] = ()) -> tuple[int, list[str]]:
     """For every 429 with Retry-After R, the next attempt of the same request (same fingerprint) must arrive
-    at least R after the 429 left the proxy. Returns (checks made, violations)."""
+    at least R after the 429 left the proxy. Returns (checks made, violations).
+
+    ``run_starts``: when each CLI run began. The same request sent by the next run (after a run that gave up)
+    is no retry: a new process knows nothing of the last one's 429, and a destroy whose first wave deletes a
+    guardrail sends it within a second of starting."""
+    starts = sorted(run_starts)
     checks, bad = 0, []
     by_fp: dict[str, list[Exchange]] = {}
     for e in sorted(exchanges, key=lambda e: e.sent):
@@ -445,6 +450,8 @@ def retry_after_violations(exchanges: list[Exchange]) -> tuple[int, list[str]]:
     for group in by_fp.values():
         for before, after in itertools.pairwise(group):
             if before.status == 429 and before.retry_after is not None:
+                if any(before.answered < start < after.sent for start in starts):
+                    continue  # another run's request
                 checks += 1
                 waited = after.sent - before.answered
                 if waited < before.retry_after:
