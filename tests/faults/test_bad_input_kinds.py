@@ -5,7 +5,8 @@ What test_bad_input_properties.py does for models, generically: a valid body is 
 wire model (every optional field sometimes left out, names that an HTTP header can carry, rules that are one line
 each, enum lists from their allowed values). A bad body is a valid one with one mutation, at a key path the wire
 model names: a wrong type, a non-bool where a bool goes, an unknown enum value, a required key left out, an extra
-key, a name no HTTP header can carry, an empty name, a rule across lines or blank.
+key, a name no HTTP header can carry, an empty name, a rule across lines (any line break str.splitlines knows)
+or blank, an empty text where the service fills in a default text of its own.
 
 For every input: ``check`` raises nothing; a bad input gets a failure naming the mutated path (and every failure
 path is a key path of the input); a valid input gets none, and the local server accepts it as the provider sends
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi.dynamic.dynamic import serialize_provider
 
@@ -89,9 +90,8 @@ header_values = st.text(
     min_size=1,
     max_size=16,
 ).filter(lambda s: s == s.strip(" ") and s != "")
-# Line breaks besides \n and \r that str.splitlines() also breaks at: check lets them through, the server and
-# the read-back split rules at them (KNOWN BUG, test_a_rule_with_another_line_break_is_refused_by_check). Left
-# out of the valid rules until it is fixed, so that the property keeps finding anything else.
+# Line breaks besides \n and \r that str.splitlines() also breaks at, as the server and the read-back split the
+# rules: a rule may hold none of them (found by these properties, fixed in fbdd96c).
 OTHER_LINE_BREAKS = "\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 # A rule: anything on one line that check lets through (no newline, no blank at either end).
 rule_lines = st.text(
@@ -234,10 +234,19 @@ def bad_rules(draw: st.DrawFn) -> str:
     if how == "edge":
         return draw(st.sampled_from([" " + rule, rule + "\t", " " + rule + " "]))
     at = draw(st.integers(0, len(rule)))
-    return rule[:at] + draw(st.sampled_from(["\n", "\r", "\r\n"])) + rule[at:]
+    return rule[:at] + draw(st.sampled_from(["\n", "\r", "\r\n", *OTHER_LINE_BREAKS])) + rule[at:]
 
 
-MUTATIONS = ("wrong_type", "not_a_bool", "enum", "missing", "extra", "name", "rule")
+MUTATIONS = ("wrong_type", "not_a_bool", "enum", "missing", "extra", "name", "rule", "empty_default")
+
+
+def default_texts(defaults: Any, path: Path_ = ()) -> Iterator[Path_]:
+    """The key paths where the service fills in a non-empty default text (``facts.server_defaults``)."""
+    if isinstance(defaults, dict):
+        for key, value in defaults.items():
+            yield from default_texts(value, (*path, key))
+    elif isinstance(defaults, str) and defaults:
+        yield path
 
 
 @st.composite
@@ -274,6 +283,8 @@ def mutated(draw: st.DrawFn, kind: Kind) -> tuple[dict[str, Any], str, str]:
         "extra": [(), *paths_where(lambda a, i: isinstance(a, type) and issubclass(a, WireModel))],
         "name": paths_where(lambda a, i: a == HeaderValue),
         "rule": paths_where(lambda a, i: a == RuleLine),
+        # where the parent object is present: "" there reads back as the service's default text
+        "empty_default": [p for p in default_texts(kind.facts.server_defaults) if present(body, p[:-1])],
     }
     how = draw(st.sampled_from([m for m in MUTATIONS if candidates[m]]))
     path = draw(st.sampled_from(candidates[how]))
@@ -301,6 +312,8 @@ def mutated(draw: st.DrawFn, kind: Kind) -> tuple[dict[str, Any], str, str]:
         key = "not_a_field_" + draw(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=10))
         node[key] = draw(junk)
         path = (*path, key)
+    elif how == "empty_default":
+        get(body, path[:-1])[path[-1]] = ""
     elif how == "name":
         parent[path[-1]] = draw(unsendable_names())
     else:
@@ -312,8 +325,14 @@ def _any_kind_mutated() -> st.SearchStrategy[tuple[Kind, dict[str, Any], str, st
     return st.sampled_from(KINDS).flatmap(lambda k: mutated(k).map(lambda c: (k, *c)))
 
 
+def valid_bodies(kind: Kind) -> st.SearchStrategy[dict[str, Any]]:
+    """A valid body of ``kind``: the wire model's, without an empty text where the service has a default."""
+    defaults = kind.facts.server_defaults
+    return body_strategy(wire.request_model(kind)).filter(lambda b: not empty_where_the_server_fills_in(b, defaults))
+
+
 def _any_kind_valid() -> st.SearchStrategy[tuple[Kind, dict[str, Any]]]:
-    return st.sampled_from(KINDS).flatmap(lambda k: body_strategy(wire.request_model(k)).map(lambda b: (k, b)))
+    return st.sampled_from(KINDS).flatmap(lambda k: valid_bodies(k).map(lambda b: (k, b)))
 
 
 # --------------------------------------------------------------------------------------------- properties
@@ -346,7 +365,7 @@ def test_every_mutation_is_reported_at_its_path(kind: Kind) -> None:
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.name)
 def test_valid_bodies_pass(kind: Kind) -> None:
-    @given(body_strategy(wire.request_model(kind)))
+    @given(valid_bodies(kind))
     @settings(SETTINGS, max_examples=60)
     def prop(body: dict[str, Any]) -> None:
         FIGURES.add_inputs(f"{kind.name}-valid")
@@ -368,8 +387,8 @@ _serial = itertools.count()
 
 
 def empty_where_the_server_fills_in(sent: Any, defaults: Any) -> bool:
-    """An empty string sent where the service fills in a default of its own (KNOWN BUG, see
-    test_an_empty_text_the_server_fills_in_is_refused_or_no_drift)."""
+    """An empty string where the service fills in a default text of its own, which check refuses (it would
+    read back as that default: drift on every refresh; found by these properties, fixed in fbdd96c)."""
     if isinstance(sent, dict) and isinstance(defaults, dict):
         return any(empty_where_the_server_fills_in(v, defaults.get(k)) for k, v in sent.items())
     return sent == "" and isinstance(defaults, str) and defaults != ""
@@ -389,13 +408,12 @@ def test_what_check_accepts_the_server_accepts(kind: Kind, live_server: RunningS
     count) and must be stored, then read back as sent, then deleted: not refused halfway through an `up`."""
     with EnkryptClient(live_server.url, API_KEY) as api:
 
-        @given(body_strategy(wire.request_model(kind)))
+        @given(valid_bodies(kind))
         @SERVER_SETTINGS
         def prop(body: dict[str, Any]) -> None:
             FIGURES.add_inputs(f"{kind.name}-sent")
             body = copy.deepcopy(body)
             body["name"] = f"{body['name']}-{next(_serial)}"  # a name of its own: examples never collide
-            assume(not empty_where_the_server_fills_in(body, kind.facts.server_defaults))
             checked, failures = spec.check(body, kind=kind)
             assert failures == []
             sent = spec.request_body(checked, kind)
@@ -456,53 +474,35 @@ def test_check_sent_no_request(hosts: dict[str, ProviderHost], live_server: Runn
     assert sent == {}
 
 
-# --------------------------------------------------------------------------------------------- known bugs
-# Found by the properties above; each fails today (strict xfail: it turns into a failure once fixed, so that
-# the mark and the exclusion in the strategies come off together).
+# --------------------------------------------------------------------------------------------- found, fixed
+# What the properties above found (fixed in fbdd96c), kept as plain cases: each failed before the fix.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG: schema_facts.rule_line_problem refuses only \\n and \\r, but the server counts and the "
-    "read-back (_api.from_wire) splits rules with str.splitlines(), which also breaks at \\v \\f \\x1c-\\x1e "
-    "\\x85 \\u2028 \\u2029: check passes, then `up` gets 422 (total_rules) halfway",
-)
 @pytest.mark.parametrize("brk", list(OTHER_LINE_BREAKS), ids=lambda c: f"U+{ord(c):04X}")
-def test_a_rule_with_another_line_break_is_refused_by_check(brk: str, live_server: RunningServer) -> None:
+def test_a_rule_with_another_line_break_is_refused_by_check(brk: str) -> None:
+    """It passed check, then `up` got a 422 (the server counted one rule more than total_rules)."""
     body = {"name": f"coc-break-{ord(brk):x}", "rules": ["Be polite.", f"No refunds.{brk}Ever."], "policy_text": ""}
-    checked, failures = spec.check(body, kind=COC_POLICY)
-    if failures:  # refused before any request, naming the rule: what the fix must do
-        assert any(related(path, "rules[1]") for path, _ in ((e.path, e.reason) for e in failures)), failures
-        return
-    with EnkryptClient(live_server.url, API_KEY) as api:
-        api.add(COC_POLICY, spec.request_body(checked, COC_POLICY))  # 422 today
-        api.delete(COC_POLICY, (body["name"],))
+    failures = failures_of(COC_POLICY, body)
+    assert [path for path, _ in failures] == ["rules[1]"], failures
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG: an empty string where the service fills in a default (a policy_violation's policy_text, a "
-    "system_prompt's index) passes check; the server stores its default instead, and spec.server_view keeps "
-    "that default as drift because the program did set the field: refresh always shows drift, up never converges",
-)
 @pytest.mark.parametrize(
-    ("kind", "body"),
+    ("kind", "body", "where"),
     [
-        (POLICY, {"name": "empty-text", "detectors": {"policy_violation": {"enabled": True, "policy_text": ""}}}),
-        (GUARDRAIL, {"name": "empty-index", "input": {"system_prompt": {"enabled": True, "index": ""}}}),
+        (
+            POLICY,
+            {"name": "empty-text", "detectors": {"policy_violation": {"enabled": True, "policy_text": ""}}},
+            "detectors.policy_violation.policy_text",
+        ),
+        (
+            GUARDRAIL,
+            {"name": "empty-index", "input": {"system_prompt": {"enabled": True, "index": ""}}},
+            "input.system_prompt.index",
+        ),
     ],
     ids=["policy_text", "index"],
 )
-def test_an_empty_text_the_server_fills_in_is_refused_or_no_drift(
-    kind: Kind, body: dict[str, Any], live_server: RunningServer
-) -> None:
-    checked, failures = spec.check(body, kind=kind)
-    if failures:  # a fix may refuse the empty text instead
-        return
-    with EnkryptClient(live_server.url, API_KEY) as api:
-        api.add(kind, spec.request_body(checked, kind))
-        try:
-            read = api.get(kind, (body["name"],))
-            assert spec.changed_fields(checked, spec.server_view(read, checked, kind), kind) == []
-        finally:
-            api.delete(kind, (body["name"],))
+def test_an_empty_text_the_server_fills_in_is_refused_by_check(kind: Kind, body: dict[str, Any], where: str) -> None:
+    """It passed check, the server stored its default instead, and every refresh showed drift."""
+    failures = failures_of(kind, body)
+    assert [path for path, _ in failures] == [where], failures
