@@ -733,6 +733,21 @@ def _input_classes(obj: ObjectType, extra_fields: list[Field]) -> list[str]:
     return out
 
 
+def render_exports(schemas: list[Schema]) -> str:
+    """The names ``pulumi_enkrypt`` takes from ``enums`` and ``inputs``, so that the package can name them
+    without importing those modules (the provider process never needs them)."""
+    inputs = sorted(dict.fromkeys(n for each in schemas for n in _input_names(each)))
+    return "\n".join(
+        [
+            KIND_HEADER,
+            '"""The names of the generated modules that ``pulumi_enkrypt`` exports (its ``__getattr__`` imports',
+            'a module when one of its names is first used)."""\n',
+            f"ENUMS: tuple[str, ...] = {tuple(sorted(_all_enums(schemas)))!r}",
+            f"INPUTS: tuple[str, ...] = {tuple(inputs)!r}",
+        ]
+    ) + "\n"
+
+
 def _input_names(schema: Schema) -> list[str]:
     names = [schema.source.name if o is schema.root else o.name for o in _unique(schema.objects)]
     return [n for o in names for n in (f"{o}Args", f"{o}ArgsDict")]
@@ -1391,6 +1406,7 @@ def targets() -> dict[Path, str]:
     files = {
         package / "enums.py": render_enums(schemas),
         package / "inputs.py": render_inputs(schemas),
+        package / "_exports.py": render_exports(schemas),
     }
     for schema in schemas:
         src = schema.source

@@ -135,6 +135,7 @@ class KindProvider(dyn.ResourceProvider):
 
     def _init_runtime(self) -> None:
         self._config: ConfigLike | Mapping[str, Any] = {}
+        self._read: Settings | SettingsError | None = None  # the config read once: its settings, or why not
         self._client: EnkryptClient | None = None
         self._lock = threading.Lock()
         self._ledger = _RunLedger()
@@ -149,9 +150,18 @@ class KindProvider(dyn.ResourceProvider):
     def configure(self, req: dyn.ConfigureRequest) -> None:
         # Kept, not resolved: a bad setting is reported by check, once per resource, not by configure.
         self._config = req.config
+        self._read = None
 
     def _settings(self) -> Settings:
-        return read_settings(self._config)
+        # Read once per configuration (every check and create asks), the failure as well as the settings.
+        if self._read is None:
+            try:
+                self._read = read_settings(self._config)
+            except SettingsError as err:
+                self._read = err
+        if isinstance(self._read, SettingsError):
+            raise self._read
+        return self._read
 
     def _api(self) -> EnkryptClient:
         from ._client import EnkryptClient
