@@ -55,9 +55,12 @@ RuleLine = Annotated[str, _format('rule-line')]
 
 
 class WireModel(BaseModel):
-    """Base of the wire models: unknown keys are errors, names are the wire names."""
+    """Base of the wire models: unknown keys are errors, names are the wire names. Each is built
+    when first used (a request body builds what it holds once, not every nested class again)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, protected_namespaces=())
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, protected_namespaces=(), defer_build=True
+    )
 
 
 class Tool(WireModel):
