@@ -61,6 +61,12 @@ def project(root: Path, impl: str, url: str, n: int) -> PulumiProject:
 
 
 def main(argv: list[str] | None = None) -> int:
+    print(measure(argv))
+    return 0
+
+
+def measure(argv: list[str] | None = None) -> str:
+    """Run the measurement; the table in markdown."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, default=200)
     parser.add_argument("--latency-ms", type=int, default=200)
@@ -71,9 +77,10 @@ def main(argv: list[str] | None = None) -> int:
     ensure_cli()
     times: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-plugin-") as tmp, start_server(
-        str(Path(tmp) / "bench.sqlite"), [API_KEY]
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-plugin-") as tmp,
+        start_server(str(Path(tmp) / "bench.sqlite"), [API_KEY]) as server,
+    ):
         server.admin_config(latency_ms=args.latency_ms)
         projects = {impl: project(Path(tmp), impl, server.url, args.models) for impl in ("dynamic", "plugin")}
         for rep in range(args.reps):
@@ -88,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                     if op == "up":
                         count = len(server.models())
                         if count != args.models:
-                            say(f"  {impl} up left {count} models, not {args.models}")
-                            return 1
+                            raise SystemExit(f"{impl} up left {count} models, not {args.models}")
     floor = args.models * args.latency_ms / 1000
     lines = [
         f"`pulumi up` / `destroy` of {args.models} models, {args.latency_ms} ms per call, `--parallel "
@@ -110,10 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{floor / args.parallel:.1f} s at {args.parallel}.",
     ]
     text = "\n".join(lines) + "\n"
-    print(text)
     if args.out is not None:
         args.out.write_text(text)
-    return 0
+    return text
 
 
 if __name__ == "__main__":

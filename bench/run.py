@@ -758,6 +758,13 @@ def report(
     return "\n".join(lines) + "\n"
 
 
+def plugin_bench(argv: list[str]) -> str:
+    """bench/plugin.py's table (imported here: it imports this module)."""
+    from bench.plugin import measure
+
+    return measure(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bash bench/run", description=__doc__)
     mode = ap.add_mutually_exclusive_group()
@@ -768,7 +775,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--latencies", default="0,100", help="added server latency in ms, comma-separated")
     ap.add_argument("--out", help="where to write the table (default bench/RESULTS.md, quick: bench/RESULTS-quick.md)")
     ap.add_argument("--ours-path", help="a directory holding a patched pulumi_enkrypt to benchmark as ours")
-    ap.add_argument("--skip", default="", help="comma-separated parts to skip: engine, mixed, client, startup")
+    ap.add_argument(
+        "--skip", default="", help="comma-separated parts to skip: engine, mixed, client, startup, plugin"
+    )
     ap.add_argument(
         "--mixed",
         help="the mixed stack: MODELS,POLICIES,DEPLOYMENTS (default 100,20,100; quick: 10,2,10)",
@@ -810,10 +819,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             clients = {} if "client" in skip else client_bench(server, 200 if quick else 2000, 1 if quick else 2)
         say("== start-up")
         startup = {"pulumi": [], "pulumi_enkrypt": []} if "startup" in skip else startup_bench(5 if quick else 15)
+    plugin_table = ""
+    if "plugin" not in skip:
+        say("== the provider plugin beside the dynamic provider")
+        plugin_table = plugin_bench(["--models", "20" if quick else "200", "--latency-ms", "200"])
     elapsed = time.perf_counter() - began
     text = report(
         engine, mixed, clients, startup, info, (load_before, loadavg()), "quick" if quick else "full", elapsed
     )
+    if plugin_table:
+        text += "\n## 9. The provider plugin beside the dynamic provider (issue 13: plugin / dynamic <= 0.5)\n\n"
+        text += plugin_table
     out.write_text(text)
     print(text)
     say(f"written to {out}")
