@@ -41,7 +41,7 @@ from pulumi_enkrypt.provider import (
     KindProvider,
 )
 from pulumi_enkrypt.server.process import RunningServer, start_server
-from support.faults import FIGURES
+from support.faults import FIGURES, related
 from support.provider_host import ProviderHost
 
 API_KEY = "kind-properties-key-71c3"
@@ -195,9 +195,6 @@ def is_real_path(body: Any, path: str) -> bool:
             return i == len(parts) - 1 and isinstance(node, dict)
     return True
 
-
-def related(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + ".") or a.startswith(b + "[") or b.startswith(a + ".") or b.startswith(a + "[")
 
 
 # --------------------------------------------------------------------------------------------- strategies

@@ -45,7 +45,7 @@ from pulumi_enkrypt.inputs import (
 from pulumi_enkrypt.resource import _plain
 from pulumi_enkrypt.server.process import RunningServer, start_server
 from support.bodies import enkrypt_examples
-from support.faults import FIGURES
+from support.faults import FIGURES, related
 from support.provider_host import ProviderHost
 from support.server import model_requests
 
@@ -89,9 +89,6 @@ def is_real_path(body: Any, path: str) -> bool:
             return i == len(parts) - 1 and isinstance(node, dict)
     return True
 
-
-def related(a: str, b: str) -> bool:
-    return a == b or a.startswith(b + ".") or a.startswith(b + "[") or b.startswith(a + ".") or b.startswith(a + "[")
 
 
 def leaves(node: Any, path: Path_ = ()) -> Iterator[Path_]:

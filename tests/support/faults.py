@@ -478,3 +478,8 @@ def rpm_window_violations(exchanges: list[Exchange], limit: int, window: float =
                 bad.append(f"key {'***' if key else None}: {len(inside)} accepted requests within {window:g} s")
                 break
     return bad
+
+
+def related(a: str, b: str) -> bool:
+    """Whether one key path is the other or lies under it (``a.b`` and ``a.b.c``, ``a.b`` and ``a.b[0]``)."""
+    return a == b or a.startswith(b + ".") or a.startswith(b + "[") or b.startswith(a + ".") or b.startswith(a + "[")
