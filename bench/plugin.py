@@ -72,6 +72,11 @@ def measure(argv: list[str] | None = None) -> str:
     parser.add_argument("--latency-ms", type=int, default=200)
     parser.add_argument("--parallel", type=int, default=64)
     parser.add_argument("--reps", type=int, default=1)
+    parser.add_argument(
+        "--skip-checkpoints",
+        action="store_true",
+        help="PULUMI_SKIP_CHECKPOINTS=true for both: the engine writes the state once, not after every step",
+    )
     parser.add_argument("--out", type=Path, default=None, help="also write the table here (markdown)")
     args = parser.parse_args(argv)
     ensure_cli()
@@ -83,6 +88,9 @@ def measure(argv: list[str] | None = None) -> str:
     ):
         server.admin_config(latency_ms=args.latency_ms)
         projects = {impl: project(Path(tmp), impl, server.url, args.models) for impl in ("dynamic", "plugin")}
+        if args.skip_checkpoints:
+            for made in projects.values():
+                made.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
         for rep in range(args.reps):
             for impl, proj in projects.items():  # interleaved, so a busy spell hits both
                 for op in ("up", "destroy"):
@@ -98,7 +106,12 @@ def measure(argv: list[str] | None = None) -> str:
                             raise SystemExit(f"{impl} up left {count} models, not {args.models}")
     floor = args.models * args.latency_ms / 1000
     lines = [
-        f"`pulumi up` / `destroy` of {args.models} models, {args.latency_ms} ms per call, `--parallel "
+        (
+            "With `PULUMI_SKIP_CHECKPOINTS=true` (the engine writes the state once at the end): "
+            if args.skip_checkpoints
+            else ""
+        )
+        + f"`pulumi up` / `destroy` of {args.models} models, {args.latency_ms} ms per call, `--parallel "
         f"{args.parallel}`, median of {args.reps} (load average at the end: {loadavg()}).",
         "",
         "| op | dynamic s | plugin s | plugin / dynamic | CPU dynamic s | CPU plugin s |",
