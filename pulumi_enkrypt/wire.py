@@ -270,22 +270,36 @@ def validate(
     rules = RULES.get(kind.name)
     if rules is not None:
         errors += rules(obj, strict_providers)
-    errors += _blank_where_defaulted(obj, kind.facts.server_defaults, "")
+    errors += _blank_where_defaulted(obj, kind.facts.server_defaults)
     return (model if not errors else None), errors
 
 
-def _blank_where_defaulted(obj: Mapping[str, Any], defaults: Mapping[str, Any], path: str) -> list[FieldError]:
-    """An empty text where the service fills in a text of its own (a policy_violation's policy_text, a
-    system_prompt's index): Enkrypt takes it as left out and answers its default, which would be drift on
-    every refresh. Said before anything is sent."""
-    errors = []
+def defaulted_blanks(obj: Mapping[str, Any], defaults: Mapping[str, Any], path: str = "") -> list[str]:
+    """Key paths of ``obj`` that hold an empty text where the service fills in a text of its own (a deployment's
+    model_version, a policy_violation's policy_text, a system_prompt's index): Enkrypt takes each as left out
+    and answers its default. The provider refuses them (drift on every refresh otherwise); the local server
+    takes them as left out, as the service does with the SDK's blanks."""
+    found = []
     for key, default in defaults.items():
         given, at = obj.get(key), f"{path}.{key}" if path else key
         if isinstance(default, Mapping) and isinstance(given, Mapping):
-            errors += _blank_where_defaulted(given, default, at)
+            found += defaulted_blanks(given, default, at)
         elif given == "" and isinstance(default, str) and default:
-            errors.append(FieldError(at, f"must not be empty: leave it out for Enkrypt's default ({default!r})"))
-    return errors
+            found.append(at)
+    return found
+
+
+def _blank_where_defaulted(obj: Mapping[str, Any], defaults: Mapping[str, Any]) -> list[FieldError]:
+    return [
+        FieldError(at, f"must not be empty: leave it out for Enkrypt's default ({_at(defaults, at)!r})")
+        for at in defaulted_blanks(obj, defaults)
+    ]
+
+
+def _at(obj: Mapping[str, Any], path: str) -> Any:
+    for key in path.split("."):
+        obj = obj[key]
+    return obj
 
 
 def canonical(obj: Mapping[str, Any], kind: Kind = MODEL) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from pulumi_enkrypt.secrets import secret_values_at
 
 from . import schemas
 from .faults import FaultInjector, FaultMiddleware, FaultSettings, Stats, fault_paths
-from .shapes import Shape, render, server_fields
+from .shapes import Shape, drop, render, server_fields
 from .store import Collection, Conflict, NotFound, Store, Stored
 
 KINDS: tuple[Kind, ...] = ALL_KINDS
@@ -270,13 +270,12 @@ class View:
 def _blank_is_absent(body: dict[str, Any], defaults: Any) -> dict[str, Any]:
     """``""`` where the service fills in a non-blank default is a field left out: the SDK sends a missing
     ``model_version`` as ``""``, which the service stores as ``v1`` (section 6.2 of the contract)."""
-    out = dict(body)
-    for key, default in defaults.items():
-        value = out.get(key)
-        if value == "" and isinstance(default, str) and default:
-            del out[key]
-        elif isinstance(value, dict) and isinstance(default, dict):
-            out[key] = _blank_is_absent(value, default)
+    blanks = wire.defaulted_blanks(body, defaults)
+    if not blanks:
+        return body
+    out = copy.deepcopy(body)
+    for path in blanks:
+        drop(out, path)
     return out
 
 

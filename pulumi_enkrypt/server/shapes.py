@@ -72,7 +72,8 @@ def with_defaults(body: dict[str, Any], defaults: Mapping[str, Any]) -> dict[str
     return out
 
 
-def _drop(body: dict[str, Any], path: str) -> None:
+def drop(body: dict[str, Any], path: str) -> None:
+    """Remove the key at a dotted path (nothing when a parent is missing)."""
     *parents, leaf = path.split(".")
     for part in parents:
         body = body.get(part, {})
@@ -106,5 +107,5 @@ def render(
             if key in nested:
                 out[key] = nested.pop(key)
     for path in kind.unechoed:
-        _drop(out, path)
+        drop(out, path)
     return out
