@@ -180,8 +180,9 @@ def build() -> dict[str, Any]:
         "name": PACKAGE,
         "displayName": "Enkrypt AI",
         "version": __version__,
-        "description": "Enkrypt AI models and guardrails policies, from the same core as pulumi-enkrypt's "
-        "dynamic provider.",
+        "description": "Enkrypt AI models, guardrails policies, guardrails, code-of-conduct policies and "
+        "deployments, from the same core as pulumi-enkrypt's dynamic provider.",
+        "publisher": "pulumi-enkrypt",
         "keywords": ["pulumi", "enkrypt", "ai", "guardrails"],
         "license": "Apache-2.0",
         "config": {"variables": CONFIG},
@@ -196,8 +197,26 @@ def build() -> dict[str, Any]:
     }
 
 
+def _csharp_names(node: Any) -> Any:
+    """``node`` with a PascalCase C# name on every property (``model_saved_name`` -> ``ModelSavedName``).
+
+    Property names are the wire names in every language; the C# generator is the one that takes a name per
+    property, so C# gets its language's names without a second naming scheme on the wire.
+    """
+    if isinstance(node, dict):
+        named = {k: _csharp_names(v) for k, v in node.items()}
+        for key in ("properties", "inputProperties", "variables"):
+            if isinstance(props := named.get(key), dict):
+                for name, prop in props.items():
+                    prop.setdefault("language", {})["csharp"] = {"name": "".join(w.title() for w in name.split("_"))}
+        return named
+    if isinstance(node, list):
+        return [_csharp_names(v) for v in node]
+    return node
+
+
 def render() -> str:
-    return json.dumps(build(), indent=2, sort_keys=True) + "\n"
+    return json.dumps(_csharp_names(build()), indent=2, sort_keys=True) + "\n"
 
 
 def render_sdk(schema_text: str) -> dict[str, str] | None:

@@ -76,7 +76,7 @@ func run(schemaPath, out, language string) error {
 }
 
 // generate runs the pinned release's generator for one language. The release has no C# generator (it
-// lives in pulumi-dotnet's language host), so dotnet is refused rather than imitated.
+// lives in pulumi-dotnet's language host): sdk/gen/dotnet runs that one.
 func generate(language string, pkg *schema.Package) (map[string][]byte, error) {
 	const tool = "pulumi-enkrypt-sdkgen"
 	switch language {
@@ -89,8 +89,7 @@ func generate(language string, pkg *schema.Package) (map[string][]byte, error) {
 	case "go":
 		return gogen.GeneratePackage(tool, pkg, nil)
 	case "dotnet":
-		return nil, fmt.Errorf("language dotnet: pulumi/pkg/v3 has no C# generator; it is in pulumi-dotnet's " +
-			"language host, which the Go proxy here does not serve")
+		return nil, fmt.Errorf("language dotnet: pulumi/pkg/v3 has no C# generator; run sdk/gen/dotnet")
 	default:
 		return nil, fmt.Errorf("language %q: want python, nodejs or go", language)
 	}

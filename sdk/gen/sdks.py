@@ -1,8 +1,9 @@
-"""Write the enkrypt plugin's TypeScript and Go SDKs, ``sdk/nodejs`` and ``sdk/go``, from ``provider/schema.json``.
+"""Write the enkrypt plugin's TypeScript, Go and C# SDKs (``sdk/nodejs``, ``sdk/go``, ``sdk/dotnet``) from ``provider/schema.json``.
 
-Each is made by the pinned Pulumi release's own generator for the language (``sdk/gen``, ``go run . <schema>
-<out> nodejs|go``), as ``pulumi package add`` makes it. The Python SDK is ``codegen/plugin_schema.py``'s; the
-release has no C# generator (see docs/plugin-sdks.md), so there is no ``sdk/dotnet``.
+Each is made by its language's own Pulumi generator, as ``pulumi package add`` makes it: TypeScript and Go by the
+pinned Pulumi release's (``sdk/gen``, ``go run . <schema> <out> nodejs|go``), C# by pulumi-dotnet's language
+host's (``sdk/gen/dotnet``, a module of its own: the release no longer carries it). The Python SDK is
+``codegen/plugin_schema.py``'s.
 
 Run ``python sdk/gen/sdks.py`` after ``codegen/plugin_schema.py`` has changed the schema; ``--check`` exits 1
 when a kept SDK differs from what the generator makes now (it generates into a temporary directory).
@@ -20,9 +21,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "provider" / "schema.json"
 SDK_GEN = ROOT / "sdk" / "gen"
-SDKS = {"nodejs": ROOT / "sdk" / "nodejs", "go": ROOT / "sdk" / "go"}
-# What a build leaves in sdk/nodejs (its generated .gitignore names them): not part of the SDK.
-BUILD_OUTPUT = {"node_modules", "bin"}
+SDKS = {"nodejs": ROOT / "sdk" / "nodejs", "go": ROOT / "sdk" / "go", "dotnet": ROOT / "sdk" / "dotnet"}
+# What a build leaves in sdk/nodejs or sdk/dotnet (their generated .gitignore names them): not part of the SDK.
+BUILD_OUTPUT = {"node_modules", "bin", "obj"}
 
 
 def files_of(root: Path) -> dict[str, bytes]:
@@ -41,9 +42,12 @@ def generate(language: str, out: Path, schema: Path = SCHEMA) -> dict[str, bytes
     if go is None:
         raise SystemExit("sdk/gen needs Go on PATH (the generators are the pinned Pulumi release's Go code)")
     # -mod=readonly: the generator's go.mod pins the modules; never rewrite it. `go run` caches the binary.
+    command, cwd = [str(schema), str(out), language], SDK_GEN
+    if language == "dotnet":
+        command, cwd = [str(schema), str(out)], SDK_GEN / "dotnet"
     done = subprocess.run(
-        [go, "run", "-mod=readonly", ".", str(schema), str(out), language],
-        cwd=SDK_GEN,
+        [go, "run", "-mod=readonly", ".", *command],
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
@@ -65,7 +69,7 @@ def stale_sdks() -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if sdk/nodejs or sdk/go is stale")
+    parser.add_argument("--check", action="store_true", help="exit 1 if sdk/nodejs, sdk/go or sdk/dotnet is stale")
     args = parser.parse_args(argv)
     if args.check:
         if stale := stale_sdks():

@@ -21,7 +21,7 @@ def readme():
 setup(name='pulumi_enkrypt_sdk',
       python_requires='>=3.9',
       version=VERSION,
-      description="Enkrypt AI models and guardrails policies, from the same core as pulumi-enkrypt's dynamic provider.",
+      description="Enkrypt AI models, guardrails policies, guardrails, code-of-conduct policies and deployments, from the same core as pulumi-enkrypt's dynamic provider.",
       long_description=readme(),
       long_description_content_type='text/markdown',
       keywords='pulumi enkrypt ai guardrails',

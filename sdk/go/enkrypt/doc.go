@@ -1,2 +1,2 @@
-// Enkrypt AI models and guardrails policies, from the same core as pulumi-enkrypt's dynamic provider.
+// Enkrypt AI models, guardrails policies, guardrails, code-of-conduct policies and deployments, from the same core as pulumi-enkrypt's dynamic provider.
 package enkrypt
