@@ -34,89 +34,6 @@ from support import kinds as k
 from support.cli import PulumiProject, output_of, server_project
 from support.server import identity_headers
 
-PROGRAM = """
-import json
-
-import pulumi
-import pulumi_enkrypt as enkrypt
-
-config = pulumi.Config()
-# Every kind replaces delete-first by default (so `pulumi up --replace` of one name works); renames of what a
-# deployment names can ask for create-first.
-create_first = pulumi.ResourceOptions(delete_before_replace=False) if config.get_bool("createFirst") else None
-model = enkrypt.Model(
-    "support-model",
-    model_saved_name="Support Model",
-    model_version="v1",
-    testing_for="foundationModels",
-    model_name="gpt-4o-mini",
-    certifications=[],
-    model_config={
-        "model_provider": "openai",
-        "hosting_type": "External",
-        "endpoint": {"scheme": "https", "host": "api.openai.com", "port": 443, "base_path": "/v1"},
-        "paths": {"completions": "/completions", "chat": "/chat/completions"},
-        "auth_data": {"header_name": "Authorization", "header_prefix": "Bearer", "space_after_prefix": True},
-        "apikeys": ["sk-guarded-deployment-e2e"],
-        "rate_per_min": 20,
-    },
-)
-conduct = enkrypt.CodeOfConductPolicy(
-    "conduct",
-    name="Airline CoC",
-    rules=json.loads(config.get("cocRules") or '["Be polite.", "Never promise refunds."]'),
-    policy_text="How the airline's support assistant behaves.",
-)
-policy = enkrypt.GuardrailsPolicy(
-    "airline",
-    name=config.get("policyName") or "Airline Policy",
-    description="Guardrails of the support bot",
-    detectors={
-        "injection_attack": {"enabled": True},
-        "policy_violation": {"enabled": True, "coc_policy_name": conduct.name, "need_explanation": True},
-    },
-    opts=create_first,
-)
-guard = enkrypt.Guardrail(
-    "prod-guard",
-    name="Prod Guardrail",
-    description=config.get("guardDescription") or "Prompts and answers of the support bot",
-    input=enkrypt.DetectorsArgs(
-        injection_attack=enkrypt.InjectionAttackDetectorArgs(enabled=True),
-        pii={"enabled": True, "entities": ["pii", "secrets"]},
-    ),
-    output={"nsfw": {"enabled": True}, "toxicity": {"enabled": True}},
-)
-model_version = model.model_version
-output_policy = policy.name
-if config.get_bool("viaLookups"):
-    # What a lookup of an object the program creates says is unknown in the first preview.
-    model_version = enkrypt.get_model_output(model.model_saved_name, model.model_version).apply(
-        lambda m: m.model_version
-    )
-    output_policy = enkrypt.get_guardrails_policy_output(policy.name).apply(lambda p: p.name)
-deployment = enkrypt.Deployment(
-    "support",
-    name=config.get("deploymentName") or "support-prod",
-    model_saved_name=model.model_saved_name,
-    model_version=model_version,
-    input_guardrails_policy={
-        "policy_name": policy.name,
-        "enabled": True,
-        "block": json.loads(config.get("inputBlock") or '["injection_attack"]'),
-        "additional_config": {"pii_redaction": False},
-    },
-    output_guardrails_policy=enkrypt.OutputGuardrailsPolicyArgs(
-        policy_name=output_policy,
-        enabled=True,
-        block=["nsfw"],
-        additional_config=enkrypt.OutputAdditionalConfigArgs(hallucination=False, adherence=False, relevancy=False),
-    ),
-    opts=create_first,
-)
-pulumi.export("deployment_id", deployment.deployment_id)
-"""
-
 NEW_KINDS = (GUARDRAIL, DEPLOYMENT, COC_POLICY)
 RULES = ["Be polite.", "Never promise refunds."]
 
@@ -126,7 +43,7 @@ def state(project: PulumiProject, kind: Kind) -> dict[str, Any]:
 
 
 def project_on(tmp_path: Path, server: RunningServer, pulumi_cli: Path, **config: str) -> PulumiProject:
-    return server_project(tmp_path, server, PROGRAM, pulumi_cli, config=config)
+    return server_project(tmp_path, server, k.EVERY_KIND_PROGRAM, pulumi_cli, config=config)
 
 
 def stored(server: RunningServer) -> dict[str, dict[str, Any]]:

@@ -196,7 +196,6 @@ def is_real_path(body: Any, path: str) -> bool:
     return True
 
 
-
 # --------------------------------------------------------------------------------------------- strategies
 
 junk_scalar = st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.text(max_size=10))

@@ -90,7 +90,6 @@ def is_real_path(body: Any, path: str) -> bool:
     return True
 
 
-
 def leaves(node: Any, path: Path_ = ()) -> Iterator[Path_]:
     """Every key path of a body, containers included; nothing inside the free-form custom_payload."""
     if path:
