@@ -122,6 +122,23 @@ def _failure(kind: Kind, error: FieldError) -> dyn.CheckFailure:
     return dyn.CheckFailure("", f"{error.path}: {error.reason}")
 
 
+_CLIENTS: dict[tuple[str, str, float, int], EnkryptClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def _shared_client(settings: Settings) -> EnkryptClient:
+    """One client per connection settings in a process: the providers of every kind (one each) share its
+    connection pool and TLS context instead of building their own."""
+    from ._client import EnkryptClient
+
+    key = (settings.base_url, settings.api_key, settings.timeout, settings.max_attempts)
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None:
+            client = _CLIENTS[key] = EnkryptClient.from_settings(settings)
+        return client
+
+
 class KindProvider(dyn.ResourceProvider):
     """Create, read, update and delete Enkrypt objects of one kind; check and diff locally."""
 
@@ -164,12 +181,10 @@ class KindProvider(dyn.ResourceProvider):
         return self._read
 
     def _api(self) -> EnkryptClient:
-        from ._client import EnkryptClient
-
-        # Built lazily, once, and shared by the host's four worker threads.
+        # Looked up lazily, once, and shared by the host's four worker threads.
         with self._lock:
             if self._client is None:
-                self._client = EnkryptClient.from_settings(self._settings())
+                self._client = _shared_client(self._settings())
             return self._client
 
     def find(self, identity: tuple[str, ...]) -> dict[str, Any] | None:
