@@ -320,7 +320,11 @@ class KindProvider(dyn.ResourceProvider):
         for key in (kind.facts.adopt_input, spec.SECRET_REVISIONS):  # inputs of ours, not the server's
             if key in props:
                 inputs[key] = props[key]
-        return dyn.ReadResult(kind.resource_id(identity), spec.outputs(inputs, found, kind), inputs)
+        outs = spec.outputs(inputs, found, kind)
+        # Outputs are the inputs plus what the server computed: when they read back as stored, so do the
+        # inputs, and the engine keeps the stored ones when read returns none (no drift, nothing to send).
+        drifted = outs != {k: v for k, v in props.items() if k != "__provider"}
+        return dyn.ReadResult(kind.resource_id(identity), outs, inputs if drifted else None)
 
     @_explain_auth
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> dyn.UpdateResult:

@@ -170,7 +170,7 @@ class EnkryptProvider(p.Provider):
         return p.ReadResponse(
             resource_id=result.id,
             properties=wrap_map(result.outs or {}, secrets, request.properties),
-            inputs=wrap_map(_read_inputs(result), secrets, request.inputs),
+            inputs=wrap_map(_read_inputs(result, request.inputs), secrets, request.inputs),
         )
 
     async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
@@ -202,9 +202,10 @@ class EnkryptProvider(p.Provider):
         return p.InvokeResponse(return_value=wrap_map(found, kind.facts.secret_paths))
 
 
-def _read_inputs(result: dyn.ReadResult) -> dict[str, Any]:
+def _read_inputs(result: dyn.ReadResult, stored: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs a read returns: the core's when the object drifted (or is imported), else the stored ones."""
     inputs: Any = getattr(result, "inputs", None)
-    return dict(inputs) if isinstance(inputs, Mapping) else {}
+    return dict(inputs) if isinstance(inputs, Mapping) else plain_map(stored)
 
 
 def _identity_args(kind: Kind, args: Mapping[str, Any]) -> tuple[tuple[str, ...], list[p.CheckFailure]]:
