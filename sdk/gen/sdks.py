@@ -1,4 +1,6 @@
-"""Write the enkrypt plugin's TypeScript, Go and C# SDKs (``sdk/nodejs``, ``sdk/go``, ``sdk/dotnet``) from ``provider/schema.json``.
+"""Write the enkrypt plugin's TypeScript, Go and C# SDKs (``sdk/nodejs``, ``sdk/go``, ``sdk/dotnet``) from its schema.
+
+The schema is ``provider/schema.json``.
 
 Each is made by its language's own Pulumi generator, as ``pulumi package add`` makes it: TypeScript and Go by the
 pinned Pulumi release's (``sdk/gen``, ``go run . <schema> <out> nodejs|go``), C# by pulumi-dotnet's language
