@@ -153,8 +153,6 @@ class KindProvider(dyn.ResourceProvider):
     def _init_runtime(self) -> None:
         self._config: ConfigLike | Mapping[str, Any] = {}
         self._read: Settings | SettingsError | None = None  # the config read once: its settings, or why not
-        self._client: EnkryptClient | None = None
-        self._lock = threading.Lock()
         self._ledger = _RunLedger()
 
     # Pickle only the class reference: the same few bytes for every resource and every version.
@@ -181,11 +179,8 @@ class KindProvider(dyn.ResourceProvider):
         return self._read
 
     def _api(self) -> EnkryptClient:
-        # Looked up lazily, once, and shared by the host's four worker threads.
-        with self._lock:
-            if self._client is None:
-                self._client = _shared_client(self._settings())
-            return self._client
+        # The process's client for this configuration's settings, shared by every kind and worker thread.
+        return _shared_client(self._settings())
 
     def find(self, identity: tuple[str, ...]) -> dict[str, Any] | None:
         """The object of this kind with ``identity`` as Enkrypt holds it (a fresh read), or None: what a

@@ -167,10 +167,12 @@ class EnkryptProvider(p.Provider):
         if not result.id:
             return p.ReadResponse(resource_id="")  # gone: the engine drops it from state
         secrets = kind.facts.secret_paths
+        # No inputs from the core: nothing drifted, and the stored inputs stand as they are.
+        inputs = request.inputs if result.inputs is None else wrap_map(dict(result.inputs), secrets, request.inputs)
         return p.ReadResponse(
             resource_id=result.id,
             properties=wrap_map(result.outs or {}, secrets, request.properties),
-            inputs=wrap_map(_read_inputs(result, request.inputs), secrets, request.inputs),
+            inputs=inputs,
         )
 
     async def update(self, request: p.UpdateRequest) -> p.UpdateResponse:
@@ -200,12 +202,6 @@ class EnkryptProvider(p.Provider):
             reason = f"Enkrypt has no {kind.describe(identity)} in this project"
             return p.InvokeResponse(failures=[p.CheckFailure("", reason)])
         return p.InvokeResponse(return_value=wrap_map(found, kind.facts.secret_paths))
-
-
-def _read_inputs(result: dyn.ReadResult, stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The inputs a read returns: the core's when the object drifted (or is imported), else the stored ones."""
-    inputs: Any = getattr(result, "inputs", None)
-    return dict(inputs) if isinstance(inputs, Mapping) else plain_map(stored)
 
 
 def _identity_args(kind: Kind, args: Mapping[str, Any]) -> tuple[tuple[str, ...], list[p.CheckFailure]]:
