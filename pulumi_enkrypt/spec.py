@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
+from ._exceptions import FieldError
 from .kinds import MODEL, Kind
 from .secrets import is_masked, not_real_secret, secret_items, secret_values_at
-
-if TYPE_CHECKING:
-    from .wire import FieldError
 
 # The wire models (pydantic) are imported by the steps that validate or compare, not at module level: a
 # refresh or a destroy needs none of them, and importing them is most of a provider process's start-up.
@@ -90,11 +88,8 @@ def check(
     model, errors = wire.validate(kind, body, strict_providers=strict_providers)
     allowed = {*facts.top_level_fields, *facts.server_fields, facts.adopt_input, SECRET_REVISIONS, "__provider"}
     unknown_reason = f"is not a field of the Enkrypt {kind.noun} schema"
-    errors += [wire.FieldError(k, unknown_reason) for k in props if k not in allowed]
-    # A placeholder or a mask sent as a secret would overwrite the real secret in Enkrypt.
-    for path, value in secret_items(body, facts.secret_paths):
-        if (reason := not_real_secret(value)) is not None:
-            errors.append(wire.FieldError(path, reason))
+    errors += [FieldError(k, unknown_reason) for k in props if k not in allowed]
+    errors += secret_failures(body, kind)
     unknown = _unknown_paths(body)
     if unknown:
 
@@ -106,6 +101,15 @@ def check(
         return dict(props), errors
     ours = {k: v for k, v in props.items() if k not in facts.top_level_fields}
     return {**ours, **model.model_dump(by_alias=True, exclude_none=True)}, []
+
+
+def secret_failures(body: Mapping[str, Any], kind: Kind = MODEL) -> list[FieldError]:
+    """A placeholder or a mask where a secret belongs: sent, it would overwrite the real secret in Enkrypt."""
+    return [
+        FieldError(path, reason)
+        for path, value in secret_items(body, kind.facts.secret_paths)
+        if (reason := not_real_secret(value)) is not None
+    ]
 
 
 def check_failures(

@@ -115,6 +115,38 @@ def test_check_skips_unknown_values_during_preview(host: ProviderHost, fresh_ser
     assert model_requests(fresh_server) == {}
 
 
+def test_check_takes_stored_inputs_back_unchanged_and_judges_any_change_in_full(
+    fresh_server: RunningServer,
+) -> None:
+    """A no-change preview hands check the inputs the engine stored, and the program gives the same: they stand
+    as they are, even with a value today's rules refuse (Enkrypt took it, perhaps before a later release added
+    the rule). Any change, a mask where a secret belongs, or enkrypt:strictProviders brings back every rule."""
+    stored = copy.deepcopy(EXAMPLES["Standard Provider (Together)"])
+    stored["model_config"]["endpoint"]["port"] = 70000  # refused by check today
+    stored["model_config"]["model_provider"] = "not-a-provider"  # refused only with strictProviders
+    with ProviderHost() as host:
+        host.configure({"enkrypt:apiKey": PROVIDER_TESTS_KEY, "enkrypt:baseUrl": fresh_server.url})
+        revisions = host.check({}, EXAMPLES["Standard Provider (Together)"])[0]["secret_revisions"]
+        olds = {**stored, "secret_revisions": revisions, "__provider": host.pickled}
+        inputs, failures = host.check(olds, stored)
+        assert (inputs, failures) == (olds, [])
+
+        _, failures = host.check(olds, changed(stored, system_prompt="Be terse."))
+        assert [path for path, _ in failures] == ["model_config.endpoint.port"]
+
+        masked = changed(stored, apikeys=["sk-****abcd"])
+        _, failures = host.check({**masked, "secret_revisions": revisions, "__provider": host.pickled}, masked)
+        assert [path for path, _ in failures] == ["model_config.apikeys[0]"]
+
+    with ProviderHost() as strict:
+        strict.configure(
+            {"enkrypt:apiKey": PROVIDER_TESTS_KEY, "enkrypt:baseUrl": fresh_server.url, "enkrypt:strictProviders": "true"}
+        )
+        _, failures = strict.check(olds, stored)
+        assert {path for path, _ in failures} == {"model_config.endpoint.port", "model_config.model_provider"}
+    assert model_requests(fresh_server) == {}
+
+
 def test_diff_counts_an_unknown_as_a_change(host: ProviderHost) -> None:
     body = EXAMPLES["Standard Provider (Together)"]
     _, outs = host.create(body)
