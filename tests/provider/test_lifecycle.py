@@ -139,9 +139,8 @@ def test_check_takes_stored_inputs_back_unchanged_and_judges_any_change_in_full(
         assert [path for path, _ in failures] == ["model_config.apikeys[0]"]
 
     with ProviderHost() as strict:
-        strict.configure(
-            {"enkrypt:apiKey": PROVIDER_TESTS_KEY, "enkrypt:baseUrl": fresh_server.url, "enkrypt:strictProviders": "true"}
-        )
+        settings = {"enkrypt:apiKey": PROVIDER_TESTS_KEY, "enkrypt:baseUrl": fresh_server.url}
+        strict.configure({**settings, "enkrypt:strictProviders": "true"})
         _, failures = strict.check(olds, stored)
         assert {path for path, _ in failures} == {"model_config.endpoint.port", "model_config.model_provider"}
     assert model_requests(fresh_server) == {}
