@@ -31,6 +31,7 @@ from ._deployment_resource import DeploymentResource
 from ._guardrail_resource import GuardrailResource
 from ._guardrails_policy_resource import GuardrailsPolicyResource
 from ._model_resource import ModelResource
+from ._sorted_pickling import reset_sorted_pickling
 from .inputs import (
     ModelArgs,
     ModelArgsDict,
@@ -196,6 +197,7 @@ def _prepare_kind(
     props = secret_wrapped(props, kind)
     if kind.facts.secret_paths:
         props.setdefault(SECRET_REVISIONS, None)  # computed by check: declared so it is an output property
+    reset_sorted_pickling()  # the SDK pickles the provider next (see _sorted_pickling)
     return props, opts
 
 
