@@ -22,7 +22,7 @@ from support.lifecycle import lifecycle_project
 from support.reinstall import release_source, venv_with_package
 from support.server import writes
 
-PREVIOUS_RELEASE = "eb1a1c3"
+PREVIOUS_RELEASE = "4a41ac3"
 
 
 @pytest.fixture(scope="module")
