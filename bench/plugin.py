@@ -18,7 +18,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.run import API_KEY, PROGRAM, REPO, TOGETHER_KEY, children_cpu, declared_inputs, loadavg, say
+from bench.run import (
+    API_KEY,
+    PROGRAM,
+    REPO,
+    TOGETHER_KEY,
+    byte_compile,
+    children_cpu,
+    declared_inputs,
+    loadavg,
+    say,
+)
 from pulumi_enkrypt.server.process import start_server
 from tests.support.cli import PulumiProject, ensure_cli
 
@@ -80,6 +90,7 @@ def measure(argv: list[str] | None = None) -> str:
     parser.add_argument("--out", type=Path, default=None, help="also write the table here (markdown)")
     args = parser.parse_args(argv)
     ensure_cli()
+    byte_compile(REPO / "pulumi_enkrypt")
     times: dict[tuple[str, str], list[float]] = {}
     cpu: dict[tuple[str, str], list[float]] = {}
     with (
