@@ -47,6 +47,8 @@ HEALTH_INTERVAL_S = 30.0
 # Grace between SIGTERM and SIGKILL for a program: shorter than the 5 s the engine gives our process group between
 # its SIGINT and its SIGKILL, so a program that ignores SIGTERM dies before we do (it is outside our group).
 KILL_GRACE_S = 3.0
+# How often the main thread wakes to run a signal handler that another thread received (see main).
+SIGNAL_POLL_S = 0.1
 # The Python SDK generator of the pinned release, as a Go program of this repository (GeneratePackage runs it).
 SDK_GENERATOR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "sdk", "gen")
 
@@ -484,7 +486,11 @@ def main(argv: list[str]) -> int:
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     print(port, flush=True)  # the launch handshake: the engine reads exactly this line
-    stop.wait()
+    # Not one blocking wait: the kernel may hand the engine's SIGINT to another thread (gRPC's, say), and Python
+    # runs its handler only when the main thread next executes bytecode. A main thread asleep in stop.wait()
+    # would never do so: the engine would wait its 5 s grace and kill us, once in about 30 commands.
+    while not stop.wait(SIGNAL_POLL_S):
+        pass
     host.Cancel(empty_pb2.Empty(), None)
     server.stop(grace=1).wait()
     return 0
